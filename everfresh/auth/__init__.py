@@ -1,0 +1,1 @@
+"""Authentication, roles and user accounts."""

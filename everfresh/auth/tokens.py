@@ -1,0 +1,93 @@
+"""Issue JWTs and make every token problem a 401 in the one JSON error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+
+from everfresh.auth.models import User
+from everfresh.errors import error_response
+from everfresh.extensions import db, jwt
+
+REQUIRED_ACCESS_CLAIMS = ("sub", "role", "company_id", "exp", "jti", "type")
+
+
+def issue_tokens(user: User) -> dict[str, Any]:
+    """Return a fresh access and refresh token pair for `user`, as the login endpoint answers."""
+    return {
+        **issue_access_token(user),
+        "refresh_token": create_refresh_token(identity=user.id),
+    }
+
+
+def issue_access_token(user: User) -> dict[str, Any]:
+    """Return a fresh access token for `user` with its type and lifetime."""
+    lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    token = create_access_token(
+        identity=user.id,
+        additional_claims={"role": str(user.role), "company_id": user.company_id},
+    )
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": int(lifetime.total_seconds()),
+    }
+
+
+@jwt.user_lookup_loader
+def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
+    """Load the token's user; a deleted or deactivated user makes the token worthless."""
+    user = db.session.get(User, claims["sub"])
+    return user if user is not None and user.active else None
+
+
+@jwt.token_verification_loader
+def has_required_claims(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """Refuse access tokens that lack a claim the authorisation rules read."""
+    if claims.get("type") != "access":
+        return True
+    return all(name in claims for name in REQUIRED_ACCESS_CLAIMS)
+
+
+@jwt.unauthorized_loader
+def missing_token(reason: str) -> Response:
+    """Answer a request without a usable token."""
+    return error_response(401, "Missing or malformed access token.")
+
+
+@jwt.invalid_token_loader
+def invalid_token(reason: str) -> Response:
+    """Answer a token that fails to decode or verify, or is of the wrong type."""
+    return error_response(401, "Invalid token.")
+
+
+@jwt.expired_token_loader
+def expired_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
+    """Answer an expired token."""
+    return error_response(401, "Token has expired.")
+
+
+@jwt.revoked_token_loader
+def revoked_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
+    """Answer a token that has been revoked."""
+    return error_response(401, "Token has been revoked.")
+
+
+@jwt.user_lookup_error_loader
+def unknown_user(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
+    """Answer a token whose user no longer exists or is deactivated."""
+    return error_response(401, "The token's user is unknown or deactivated.")
+
+
+@jwt.token_verification_failed_loader
+def claims_missing(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
+    """Answer a token missing the claims access control needs."""
+    return error_response(401, "Invalid token.")
+
+
+@jwt.needs_fresh_token_loader
+def needs_fresh_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
+    """Answer a request that needs a fresh login."""
+    return error_response(401, "A fresh login is required.")

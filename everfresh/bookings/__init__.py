@@ -1,0 +1,1 @@
+"""Bookings: the cleanings customers schedule and staff carry out."""

@@ -1,0 +1,113 @@
+"""Create a booking: check its references, number it, log its event, commit, then announce it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+
+from everfresh.auth.models import Role, User
+from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
+from everfresh.bookings.numbering import next_booking_number
+from everfresh.bookings.schemas import CreateBookingRequest
+from everfresh.catalog.models import Customer, Service, Staff
+from everfresh.errors import ValidationFailed
+from everfresh.eventlog.models import Event
+from everfresh.extensions import db
+from everfresh.ids import new_ulid
+from everfresh.signals import booking_created
+from everfresh.timestamps import utcnow
+
+log = logging.getLogger(__name__)
+
+BOOKING_CREATED = "booking_created"
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """The key a request was sent with and the fingerprint of its body."""
+
+    key: str
+    fingerprint: str
+
+
+def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
+    """Return the customer the booking is for, enforcing who may book for whom (422 otherwise)."""
+    if user.role == Role.CUSTOMER:
+        if fields.customer_id not in (None, user.customer_id) or user.customer_id is None:
+            raise ValidationFailed({"customer_id": "You may only book for yourself."})
+        customer_id = user.customer_id
+    elif fields.customer_id is None:
+        raise ValidationFailed({"customer_id": "Field required."})
+    else:
+        customer_id = fields.customer_id
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or (
+        user.role != Role.SUPERADMIN and customer.company_id != user.company_id
+    ):
+        raise ValidationFailed({"customer_id": "No such customer in this company."})
+    return customer
+
+
+def check_same_company(company_id: str, fields: CreateBookingRequest) -> None:
+    """Refuse a service or staff member from another company, naming every bad field."""
+    problems = {}
+    service = db.session.get(Service, fields.service_id)
+    if service is None or service.company_id != company_id:
+        problems["service_id"] = "No such service in this company."
+    if fields.staff_id is not None:
+        staff = db.session.get(Staff, fields.staff_id)
+        if staff is None or staff.company_id != company_id:
+            problems["staff_id"] = "No such staff member in this company."
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def create_booking(
+    user: User, fields: CreateBookingRequest, claim: IdempotencyClaim | None
+) -> Booking:
+    """Write the booking and its event-log row in one transaction, then send `booking_created`."""
+    customer = resolve_customer(user, fields)
+    check_same_company(customer.company_id, fields)
+
+    now = utcnow()
+    booking = Booking(
+        id=new_ulid(),
+        company_id=customer.company_id,
+        booking_number=next_booking_number(customer.company_id),
+        customer_id=customer.id,
+        service_id=fields.service_id,
+        staff_id=fields.staff_id,
+        scheduled_date=fields.scheduled_date,
+        scheduled_time_start=fields.scheduled_time_start,
+        notes=fields.notes,
+        status=BookingStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(booking)
+    event = Event.record(booking.company_id, BOOKING_CREATED, booking.to_event_payload())
+    if claim is not None:
+        db.session.add(
+            IdempotencyKey(
+                user_id=user.id,
+                key=claim.key,
+                request_fingerprint=claim.fingerprint,
+                booking_id=booking.id,
+                response_body=json.dumps(booking.to_json()),
+            )
+        )
+    db.session.commit()
+    announce(event)
+    return booking
+
+
+def announce(event: Event) -> None:
+    """Tell receivers about a committed event; their failure must not fail the request."""
+    try:
+        booking_created.send(current_app._get_current_object(), event=event)
+    except Exception:
+        # The event is in the log, so streams still get it by replay.
+        log.exception("A booking_created receiver failed for event %s", event.id)

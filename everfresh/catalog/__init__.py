@@ -1,0 +1,1 @@
+"""The catalogue: customers, services and staff members of each company."""

@@ -1,0 +1,83 @@
+"""Add the `flask` commands operators run: init-db, seed-demo, create-user and prune."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from everfresh import database
+from everfresh.auth.models import Role, User
+from everfresh.auth.passwords import hash_password
+from everfresh.bookings.idempotency import prune_idempotency_keys
+from everfresh.companies.models import Company
+from everfresh.demo import seed_demo
+from everfresh.extensions import db
+from everfresh.sse.replay import prune_events
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema; safe to run again."""
+    database.create_schema()
+    click.echo("Database schema is up to date.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo companies and logins (every password: everfresh-demo)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Refusing to load demo logins into a production database.")
+    seed_demo()
+    click.echo("Demo data is in place.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--company", "company_name", help="Company name or id (not for a superadmin).")
+@click.password_option(help="Prompted for when left out.")
+def create_user_command(
+    email: str, name: str, role: str, company_name: str | None, password: str
+) -> None:
+    """Create a user who can log in."""
+    company_id = None
+    if role == Role.SUPERADMIN:
+        if company_name:
+            raise click.BadParameter("a superadmin belongs to no company", param_hint="--company")
+    else:
+        company = db.session.scalars(
+            db.select(Company).where((Company.name == company_name) | (Company.id == company_name))
+        ).first()
+        if company is None:
+            raise click.BadParameter(f"no company {company_name!r}", param_hint="--company")
+        company_id = company.id
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    if db.session.scalars(db.select(User).where(User.email == email.lower())).first():
+        raise click.ClickException(f"A user with email {email} already exists.")
+    user = User(
+        email=email.lower(),
+        name=name,
+        role=Role(role),
+        company_id=company_id,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} ({user.id}).")
+
+
+@click.command("prune")
+def prune_command() -> None:
+    """Delete events older than SSE_REPLAY_HOURS and idempotency keys older than 24 hours."""
+    events = prune_events()
+    keys = prune_idempotency_keys()
+    db.session.commit()
+    click.echo(f"Pruned {events} events and {keys} idempotency keys.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on `app`."""
+    for command in (init_db_command, seed_demo_command, create_user_command, prune_command):
+        app.cli.add_command(command)

@@ -1,0 +1,33 @@
+"""Store companies, the tenants every other row belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from everfresh.extensions import db
+from everfresh.ids import prefixed_id
+from everfresh.timestamps import UTCDateTime, iso_utc, utcnow
+
+FIRST_BOOKING_NUMBER = 1001
+
+
+class Company(db.Model):
+    """A tenant: a cleaning business with its own customers, services, staff and bookings."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[str] = mapped_column(
+        String(40), primary_key=True, default=lambda: prefixed_id("comp")
+    )
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The last booking number handed out; bumped under a row lock so numbers never repeat.
+    last_booking_number: Mapped[int] = mapped_column(default=FIRST_BOOKING_NUMBER - 1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise the company for the API."""
+        return {"id": self.id, "name": self.name, "created_at": iso_utc(self.created_at)}

@@ -1,0 +1,60 @@
+"""Turn every failure into one JSON shape: ``{"error": {"code", "name", "message"}}``."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+
+log = logging.getLogger(__name__)
+
+
+class ValidationFailed(UnprocessableEntity):
+    """A request that is well-formed JSON but breaks the rules of its fields."""
+
+    def __init__(self, fields: dict[str, str], message: str = "The request has invalid fields."):
+        super().__init__(message)
+        self.fields = fields
+
+
+def error_response(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **details: Any,
+) -> Response:
+    """Build the JSON error response every failure leaves through."""
+    body = {"code": status, "name": HTTPStatus(status).phrase, "message": message, **details}
+    response = jsonify(error=body)
+    response.status_code = status
+    if headers:
+        response.headers.update(headers)
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="everfresh"')
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Render a Werkzeug or view-raised HTTP error as JSON, keeping its own headers."""
+    details = {"fields": error.fields} if isinstance(error, ValidationFailed) else {}
+    headers = {
+        name: value
+        for name, value in error.get_headers()
+        if name.lower() not in {"content-type", "content-length"}
+    }
+    return error_response(error.code or 500, error.description or "", headers, **details)
+
+
+def handle_unexpected_exception(error: Exception) -> Response:
+    """Log an unexpected failure and answer 500 without revealing a stack trace."""
+    log.exception("Unhandled error", exc_info=error)
+    return error_response(500, InternalServerError.description)
+
+
+def init_app(app: Flask) -> None:
+    """Route every error raised while handling a request to the JSON handlers."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected_exception)

@@ -1,0 +1,292 @@
+"""Fan event frames out to each subscriber's bounded gevent queue, in-process or through Redis.
+
+This is the only module that knows about gevent queues. A publisher never waits for a
+subscriber: a slow client must not hold up the others, so each queue is bounded and a
+subscriber whose queue is full is dropped (it reconnects and replays from the event log).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import gevent
+import redis
+from gevent.queue import Empty, Full, Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+# How many recently delivered event ids a worker remembers to drop duplicates
+# (a catch-up after a Redis outage can overlap what already arrived live).
+RECENT_EVENT_IDS = 4096
+
+
+class Closed(enum.Enum):
+    """Why the broker ended a subscription."""
+
+    SHUTDOWN = "shutdown"
+    OVERFLOW = "overflow"
+
+
+class Draining(Exception):
+    """Raised by `subscribe` once the server has begun shutting down."""
+
+
+class Subscriber:
+    """One open stream's mailbox: a bounded queue of frames for one company, or for all."""
+
+    __slots__ = ("company_id", "user_id", "closed", "_queue", "_greenlet")
+
+    def __init__(self, company_id: str | None, user_id: str, queue_size: int) -> None:
+        self.company_id = company_id
+        self.user_id = user_id
+        self.closed: Closed | None = None
+        self._queue: Queue = Queue(maxsize=queue_size)
+        # The greenlet serving this stream; it writes to the socket, so only it can be stuck.
+        self._greenlet = gevent.getcurrent()
+
+    def offer(self, frame: bytes) -> bool:
+        """Queue `frame` without waiting; return False when the queue is full."""
+        try:
+            self._queue.put_nowait(frame)
+        except Full:
+            return False
+        return True
+
+    def next_frame(self, timeout: float) -> bytes | Closed | None:
+        """Wait up to `timeout` seconds for a frame; None means nothing came (time to heartbeat)."""
+        if self.closed is not None:
+            return self.closed
+        try:
+            frame = self._queue.get(timeout=timeout)
+        except Empty:
+            frame = None
+        return self.closed or frame
+
+    def close(self, reason: Closed) -> None:
+        """End the subscription; the stream notices at its next frame."""
+        if self.closed is not None:
+            return
+        self.closed = reason
+        if not self.offer(b""):
+            # A full queue means a reader that is not reading, most likely stuck writing
+            # to a client that went quiet: end its greenlet rather than wait on the socket.
+            if (
+                isinstance(self._greenlet, gevent.Greenlet)
+                and self._greenlet is not gevent.getcurrent()
+            ):
+                self._greenlet.kill(block=False)
+
+
+class Broker:
+    """Deliver frames to this process's subscribers; publishing goes straight to delivery."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.queue_size = queue_size
+        self.draining = False
+        self._by_company: dict[str, set[Subscriber]] = {}
+        self._all_companies: set[Subscriber] = set()
+        self._recent_ids: OrderedDict[int, None] = OrderedDict()
+        # Called with each subscriber dropped for overflowing, e.g. to count it.
+        self.on_overflow: Callable[[Subscriber], None] | None = None
+
+    @property
+    def subscriber_count(self) -> int:
+        """Return how many streams this process is serving."""
+        return len(self._all_companies) + sum(len(s) for s in self._by_company.values())
+
+    def subscribers(self) -> Iterable[Subscriber]:
+        """Return every current subscriber."""
+        yield from self._all_companies
+        for subscribers in self._by_company.values():
+            yield from subscribers
+
+    def subscribe(self, company_id: str | None, user_id: str) -> Subscriber:
+        """Register a stream for one company's events, or every company's when None."""
+        if self.draining:
+            raise Draining
+        self.start()
+        subscriber = Subscriber(company_id, user_id, self.queue_size)
+        if company_id is None:
+            self._all_companies.add(subscriber)
+        else:
+            self._by_company.setdefault(company_id, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Forget a stream; safe to call more than once."""
+        if subscriber.company_id is None:
+            self._all_companies.discard(subscriber)
+            return
+        subscribers = self._by_company.get(subscriber.company_id)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self._by_company[subscriber.company_id]
+
+    def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
+        """Send a committed event's frame to every stream that should see it."""
+        self.deliver(company_id, event_id, frame)
+
+    def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
+        """Queue `frame` for this process's matching subscribers; return how many got it."""
+        if event_id in self._recent_ids:
+            return 0
+        self._recent_ids[event_id] = None
+        if len(self._recent_ids) > RECENT_EVENT_IDS:
+            self._recent_ids.popitem(last=False)
+
+        delivered = 0
+        overflowed = []
+        for subscribers in (self._by_company.get(company_id, ()), self._all_companies):
+            for subscriber in subscribers:
+                if subscriber.offer(frame):
+                    delivered += 1
+                else:
+                    overflowed.append(subscriber)
+        for subscriber in overflowed:
+            log.warning("Dropping a slow stream of user %s: its queue is full", subscriber.user_id)
+            self.unsubscribe(subscriber)
+            subscriber.close(Closed.OVERFLOW)
+            if self.on_overflow is not None:
+                self.on_overflow(subscriber)
+        return delivered
+
+    def start(self) -> None:
+        """Start any background work; the in-process broker has none."""
+
+    def shutdown(self) -> None:
+        """Refuse new streams and tell every open one that the server is going away."""
+        self.draining = True
+        for subscriber in list(self.subscribers()):
+            subscriber.close(Closed.SHUTDOWN)
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every stream to finish; return whether they did."""
+        deadline = gevent.get_hub().loop.now() + timeout
+        while self.subscriber_count and gevent.get_hub().loop.now() < deadline:
+            gevent.sleep(0.02)
+        return self.subscriber_count == 0
+
+
+class RedisBroker(Broker):
+    """Publish through Redis pub/sub so every worker on every host delivers to its own streams.
+
+    Each worker holds one pattern subscription, read by one listener greenlet, never one
+    per stream. Publishing hands the frame to a publisher greenlet through a bounded queue,
+    so a Redis outage never makes a booking request wait or fail: the event is in the log,
+    and after the listener reconnects `catch_up` re-delivers what the outage hid.
+    """
+
+    OUTBOX_SIZE = 10_000
+    # Events committed this long before the last healthy moment are re-read after an outage,
+    # covering publishes that were in flight when the connection broke.
+    CATCH_UP_MARGIN = timedelta(seconds=10)
+    HEALTH_CHECK_SECONDS = 5
+    MAX_BACKOFF_SECONDS = 5.0
+
+    def __init__(self, queue_size: int, redis_url: str, prefix: str) -> None:
+        super().__init__(queue_size)
+        self._redis_errors = (redis.RedisError, OSError)
+        # No silent retries inside redis-py: the listener must see every disconnect to catch up.
+        self._redis = redis.Redis.from_url(
+            redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            socket_keepalive=True,
+            health_check_interval=self.HEALTH_CHECK_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._channel_prefix = f"{prefix}:events:"
+        self._outbox: Queue = Queue(maxsize=self.OUTBOX_SIZE)
+        self._greenlets: list[gevent.Greenlet] = []
+        self.connected = False
+        self._healthy_at = datetime.now(UTC)
+        # Called after a reconnect with a moment before the outage; returns the
+        # (company_id, event_id, frame) of every event logged since, to re-deliver.
+        self.catch_up: Callable[[datetime], Iterable[tuple[str, int, bytes]]] | None = None
+
+    def channel(self, company_id: str) -> str:
+        """Return the Redis channel carrying one company's events."""
+        return self._channel_prefix + company_id
+
+    def start(self) -> None:
+        """Start the listener and publisher greenlets once per process (after any fork)."""
+        if not self._greenlets:
+            self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._publish_forever)]
+
+    def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
+        """Hand the frame to the publisher greenlet; never wait on Redis."""
+        self.start()
+        try:
+            self._outbox.put_nowait((self.channel(company_id), b"%d\n" % event_id + frame))
+        except Full:
+            log.error("Redis outbox full; event %s reaches streams by catch-up only", event_id)
+
+    def ping(self) -> bool:
+        """Tell whether Redis answers right now."""
+        try:
+            return bool(self._redis.ping())
+        except self._redis_errors:
+            return False
+
+    def _publish_forever(self) -> None:
+        while True:
+            channel, message = self._outbox.get()
+            try:
+                self._redis.publish(channel, message)
+            except self._redis_errors as error:
+                # Dropped on purpose: the event is committed to the log, and every listener
+                # that missed it catches up from there once Redis is back.
+                log.warning("Could not publish to Redis (%s); streams will catch up", error)
+
+    def _listen(self) -> None:
+        backoff = 0.1
+        outage = False
+        while not self.draining:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(self._channel_prefix + "*")
+                self.connected = True
+                if outage:
+                    log.info("Redis is back; catching streams up from the event log")
+                    self._catch_up()
+                outage = False
+                backoff = 0.1
+                while not self.draining:
+                    message = pubsub.get_message(timeout=1.0)
+                    self._healthy_at = datetime.now(UTC)
+                    if message is not None and message["type"] == "pmessage":
+                        self._deliver_message(message["channel"], message["data"])
+            except self._redis_errors as error:
+                if not outage:
+                    log.warning("Lost the Redis subscription (%s); reconnecting", error)
+                self.connected = False
+                outage = True
+                gevent.sleep(backoff)
+                backoff = min(backoff * 2, self.MAX_BACKOFF_SECONDS)
+            finally:
+                try:
+                    pubsub.close()
+                except self._redis_errors:
+                    pass
+
+    def _deliver_message(self, channel: bytes, data: bytes) -> None:
+        company_id = channel[len(self._channel_prefix) :].decode()
+        event_id, _, frame = data.partition(b"\n")
+        self.deliver(company_id, int(event_id), frame)
+
+    def _catch_up(self) -> None:
+        if self.catch_up is None:
+            return
+        try:
+            since = self._healthy_at - self.CATCH_UP_MARGIN
+            for company_id, event_id, frame in self.catch_up(since):
+                self.deliver(company_id, event_id, frame)
+        except Exception:
+            log.exception("Catching up after a Redis outage failed")

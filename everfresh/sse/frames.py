@@ -1,0 +1,64 @@
+"""Write Server-Sent Events frames exactly as the customer's real-time events document specifies."""
+
+from __future__ import annotations
+
+import json
+import random
+
+CONNECTION_ESTABLISHED_MESSAGE = {
+    "type": "connection_established",
+    "message": "Connected to SSE server",
+}
+SERVER_SHUTDOWN_MESSAGE = {"message": "Server shutting down"}
+# Clients wait a random time in this range before reconnecting after a shutdown or drain,
+# so a deploy does not bring every browser back in the same instant.
+RECONNECT_JITTER_MS = (1_000, 5_000)
+
+
+def format_frame(
+    data: str,
+    event: str | None = None,
+    event_id: int | None = None,
+    retry_ms: int | None = None,
+) -> bytes:
+    """Return one SSE frame: optional `retry:`, `id:` and `event:` lines, the data, a blank line."""
+    lines = []
+    if retry_ms is not None:
+        lines.append(f"retry: {retry_ms}")
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def as_json(message: dict) -> str:
+    """Serialise a control message compactly, as the wire format shows it."""
+    return json.dumps(message, separators=(",", ":"))
+
+
+def jittered_retry_ms() -> int:
+    """Return a reconnection delay picked at random within the jitter range."""
+    return random.randint(*RECONNECT_JITTER_MS)
+
+
+def booking_frame(event_id: int, event_type: str, payload: str) -> bytes:
+    """Return the frame of a logged event, reusing its stored JSON payload as is."""
+    return format_frame(payload, event=event_type, event_id=event_id)
+
+
+def server_shutdown_frame() -> bytes:
+    """Return the goodbye frame, with a jittered `retry:` so reconnections spread out."""
+    return format_frame(
+        as_json(SERVER_SHUTDOWN_MESSAGE), event="server_shutdown", retry_ms=jittered_retry_ms()
+    )
+
+
+def retry_only_frame() -> bytes:
+    """Return a frame with only a jittered `retry:`: a draining server's answer to a new stream."""
+    return f"retry: {jittered_retry_ms()}\n\n".encode()
+
+
+CONNECTION_ESTABLISHED = format_frame(as_json(CONNECTION_ESTABLISHED_MESSAGE))
+KEEP_ALIVE = b": keep-alive\n\n"

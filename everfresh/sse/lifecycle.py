@@ -1,0 +1,43 @@
+"""Tie streams to the gunicorn worker's life: start the broker, and say goodbye on shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gevent
+
+log = logging.getLogger(__name__)
+
+# SIGINT/SIGQUIT exit the worker right after `worker_int`; streams get this long to say goodbye.
+GOODBYE_SECONDS = 2.0
+
+
+def _broker_of(worker: Any):  # noqa: ANN202 - a gunicorn worker is untyped
+    return worker.wsgi.extensions["everfresh.broker"]
+
+
+def watch_worker(worker: Any) -> None:
+    """Start the broker and a greenlet that ends every stream once gunicorn stops the worker.
+
+    On SIGTERM gunicorn only sets `worker.alive = False` and waits for requests to finish;
+    never-ending streams would hold it until `graceful_timeout`. Watching the flag lets the
+    streams send `server_shutdown` and close within moments.
+    """
+    broker = _broker_of(worker)
+    broker.start()
+
+    def watch() -> None:
+        while worker.alive:
+            gevent.sleep(0.1)
+        log.info("Worker %s stopping: closing %d streams", worker.pid, broker.subscriber_count)
+        broker.shutdown()
+
+    gevent.spawn(watch)
+
+
+def say_goodbye(worker: Any) -> None:
+    """Send `server_shutdown` to every stream and give them a moment to flush it."""
+    broker = _broker_of(worker)
+    broker.shutdown()
+    broker.wait_until_idle(GOODBYE_SECONDS)

@@ -1,0 +1,27 @@
+"""Receive committed events and hand their frames, built once, to the broker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from everfresh.eventlog.models import Event
+from everfresh.extensions import db
+from everfresh.sse.frames import booking_frame
+from everfresh.sse.replay import events_since
+
+
+def publish_booking_event(sender: Flask, event: Event) -> None:
+    """Publish a committed `booking_created` event to every stream of its company."""
+    frame = booking_frame(event.id, event.type, event.payload)
+    sender.extensions["everfresh.broker"].publish(event.company_id, event.id, frame)
+
+
+def catch_up_from_log(app: Flask, since: datetime) -> list[tuple[str, int, bytes]]:
+    """Read the events logged since `since` for re-delivery after a Redis outage."""
+    with app.app_context():
+        try:
+            return events_since(since)
+        finally:
+            db.session.remove()

@@ -1,0 +1,53 @@
+"""Read missed events back out of the event log for a reconnecting stream."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, request
+
+from everfresh.eventlog.models import Event
+from everfresh.extensions import db
+from everfresh.sse.frames import booking_frame
+from everfresh.timestamps import utcnow
+
+
+def last_event_id() -> int | None:
+    """Return the id the client last saw (`Last-Event-ID` header or `?lastEventId=`), if usable.
+
+    A value that is not a non-negative integer is ignored, as if the client were new.
+    """
+    raw = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
+    if raw is None or not raw.strip().isdigit():
+        return None
+    return int(raw.strip())
+
+
+def replay_window_start() -> datetime:
+    """Return the oldest moment whose events are still promised for replay."""
+    return utcnow() - timedelta(hours=current_app.config["SSE_REPLAY_HOURS"])
+
+
+def replay_since(event_id: int, company_id: str | None) -> list[tuple[int, bytes]]:
+    """Return (id, frame) for each logged event after `event_id` in the scope, oldest first."""
+    query = db.select(Event.id, Event.type, Event.payload).where(Event.id > event_id)
+    if company_id is not None:
+        query = query.where(Event.company_id == company_id)
+    rows = db.session.execute(query.order_by(Event.id)).all()
+    return [(row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
+
+
+def events_since(moment: datetime) -> list[tuple[str, int, bytes]]:
+    """Return (company_id, id, frame) for every event logged since `moment`, oldest first."""
+    rows = db.session.execute(
+        db.select(Event.id, Event.company_id, Event.type, Event.payload)
+        .where(Event.created_at >= moment)
+        .order_by(Event.id)
+    ).all()
+    return [(row.company_id, row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
+
+
+def prune_events() -> int:
+    """Delete events older than the replay window; return how many went."""
+    result = db.session.execute(db.delete(Event).where(Event.created_at < replay_window_start()))
+    return result.rowcount or 0

@@ -1,0 +1,65 @@
+"""Serve `GET /sse/events`, the live stream of a company's booking events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_jwt_extended import get_jwt, verify_jwt_in_request
+
+from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
+from everfresh.extensions import db
+from everfresh.sse.broker import Broker, Draining
+from everfresh.sse.frames import retry_only_frame
+from everfresh.sse.replay import last_event_id, replay_since
+from everfresh.sse.streams import stream_frames
+
+bp = Blueprint("sse", __name__)
+
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STREAM_CONTENT_TYPE = "text/event-stream"
+
+
+def broker() -> Broker:
+    """Return the current app's broker."""
+    return current_app.extensions["everfresh.broker"]
+
+
+def _token_locations() -> list[str]:
+    locations = ["headers"]
+    if current_app.config["SSE_QUERY_TOKEN"]:
+        locations.append("query_string")
+    return locations
+
+
+def _event_stream(body: object) -> Response:
+    return Response(body, content_type=STREAM_CONTENT_TYPE, headers=STREAM_HEADERS)
+
+
+@bp.get("/sse/events")
+def events():
+    """Stream the caller's company's booking events (every company's for a superadmin)."""
+    verify_jwt_in_request(locations=_token_locations())
+    user = caller()
+    if user.role not in STAFF_ROLES:
+        abort(403, "Only staff, admins and superadmins may watch bookings live.")
+    company_id = visible_company_id(request.args.get("company_id"))
+    expires_at = float(get_jwt()["exp"])
+
+    try:
+        # Subscribe before reading the log, so nothing committed in between is missed.
+        subscriber = broker().subscribe(company_id, user.id)
+    except Draining:
+        # EventSource gives up for good after a non-200, so a draining worker says "come back".
+        return _event_stream([retry_only_frame()])
+    after = last_event_id()
+    replay = replay_since(after, company_id) if after is not None else []
+    # An open stream must never hold a database connection.
+    db.session.remove()
+    return _event_stream(
+        stream_frames(
+            broker(),
+            subscriber,
+            replay,
+            current_app.config["SSE_HEARTBEAT_SECONDS"],
+            expires_at,
+        )
+    )

@@ -1,0 +1,60 @@
+"""Serve EverFresh with gevent workers, sized for thousands of open event streams.
+
+No application code is imported at module level: gevent must patch the standard library
+in the worker before any database driver is imported (psycopg picks its wait function
+at import time and would otherwise block the whole worker).
+"""
+
+import os
+import resource
+import sys
+
+wsgi_app = "wsgi:app"
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+worker_class = "gevent"
+# Without Redis, events only reach streams held by the worker that created them: one worker.
+default_workers = (os.cpu_count() or 1) if os.environ.get("REDIS_URL") else 1
+workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers)
+# Each open stream takes one connection slot; a full pool also stops API requests.
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "12000"))
+# Streams never finish on their own; the shutdown hooks below end them within moments.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
+timeout = 30
+keepalive = 2
+preload_app = False
+# Several instances (tests, blue/green) must be able to run side by side.
+control_socket_disable = True
+accesslog = os.environ.get("ACCESS_LOG") or None
+# The path without its query string: a `?token=` must never reach a log.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+def on_starting(server):
+    """Refuse a multi-worker start without Redis, and raise the open-file limit."""
+    if server.cfg.workers > 1 and not os.environ.get("REDIS_URL"):
+        sys.stderr.write(
+            f"EverFresh: refusing to start {server.cfg.workers} workers without REDIS_URL. "
+            "The in-process broker only reaches streams in its own worker, so bookings would "
+            "be lost across workers. Set REDIS_URL, or run one worker (WEB_CONCURRENCY=1).\n"
+        )
+        sys.exit(3)
+    wanted = server.cfg.workers * server.cfg.worker_connections + 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+def post_worker_init(worker):
+    """Start the broker and the watcher that ends streams when the worker is told to stop."""
+    from everfresh.sse.lifecycle import watch_worker
+
+    watch_worker(worker)
+
+
+def worker_int(worker):
+    """On SIGINT/SIGQUIT (Ctrl-C), say goodbye to every stream before the worker exits."""
+    from everfresh.sse.lifecycle import say_goodbye
+
+    say_goodbye(worker)
