@@ -1,0 +1,172 @@
+"""Run several workers and hosts on one PostgreSQL and one Redis, and check they act as one."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.live import SSEStream, free_port, prepare_database
+
+pytestmark = pytest.mark.live
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, so stopping it disturbs nobody else."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        import redis
+
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        """Stop the server at once, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def private_redis():
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+def open_streams(server, token: str, count: int) -> list[SSEStream]:
+    streams = []
+    for _ in range(count):
+        stream = server.stream(token)
+        assert stream.status == 200
+        assert stream.next_frame(timeout=10).data is not None
+        streams.append(stream)
+    return streams
+
+
+def booking_ids(stream: SSEStream, count: int, timeout: float = 10) -> list[str]:
+    received = []
+    while len(received) < count:
+        frame = stream.next_event(timeout=timeout)
+        assert frame is not None, f"stream closed after {received}"
+        assert frame.event == "booking_created"
+        received.append(frame.json["booking_id"])
+    return received
+
+
+def test_four_workers_deliver_every_booking_to_every_stream_once(
+    live_server, postgres_url, redis_url, redis_prefix
+):
+    prepare_database(postgres_url)
+    server = live_server(
+        postgres_url, WEB_CONCURRENCY="4", REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix
+    )
+    token = server.login("staff@everfresh.test")
+    streams = open_streams(server, token, 40)
+
+    created = [server.create_booking(token)["booking_id"] for _ in range(5)]
+    # A later booking as a marker: a duplicate of the five would arrive before it.
+    marker = server.create_booking(token)["booking_id"]
+
+    for stream in streams:
+        assert booking_ids(stream, 6) == [*created, marker]
+        stream.close()
+
+
+def test_two_instances_sharing_postgres_and_redis_act_as_one(
+    live_server, postgres_url, redis_url, redis_prefix
+):
+    prepare_database(postgres_url)
+    settings = {"WEB_CONCURRENCY": "2", "REDIS_URL": redis_url, "REDIS_PREFIX": redis_prefix}
+    first = live_server(postgres_url, **settings)
+    second = live_server(postgres_url, **settings)
+    token = first.login("staff@everfresh.test")
+    on_first = open_streams(first, token, 3)
+    on_second = open_streams(second, token, 3)
+
+    created = [
+        first.create_booking(token)["booking_id"],
+        second.create_booking(token)["booking_id"],
+    ]
+
+    for stream in on_first + on_second:
+        assert booking_ids(stream, 2) == created
+        stream.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_simultaneous_bookings_get_distinct_consecutive_numbers(
+    live_server, tmp_path, redis_url, redis_prefix, backend, request
+):
+    if backend == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'numbers.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+    prepare_database(database_url)
+    server = live_server(
+        database_url, WEB_CONCURRENCY="2", REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix
+    )
+    token = server.login("staff@everfresh.test")
+    customer = server.request("GET", "/customers", token=token).body["items"][0]["id"]
+    service = server.request("GET", "/services", token=token).body["items"][0]["id"]
+
+    def book(_: int) -> str:
+        return server.create_booking(token, customer_id=customer, service_id=service)[
+            "booking_number"
+        ]
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        numbers = list(pool.map(book, range(50)))
+
+    assert sorted(numbers) == [f"BK-{n}" for n in range(1001, 1051)]
+
+
+def test_streams_survive_a_redis_outage_and_catch_up_afterwards(live_server, private_redis):
+    server = live_server(
+        SSE_HEARTBEAT_SECONDS="1", WEB_CONCURRENCY="2", REDIS_URL=private_redis.url
+    )
+    token = server.login("staff@everfresh.test")
+    streams = open_streams(server, token, 4)
+    before = server.create_booking(token)["booking_id"]
+    for stream in streams:
+        assert booking_ids(stream, 1) == [before]
+
+    private_redis.stop()
+    started = time.monotonic()
+    during = [server.create_booking(token)["booking_id"] for _ in range(3)]
+    # The API kept answering: three bookings committed while Redis was down.
+    assert time.monotonic() - started < 10
+    for stream in streams:
+        heartbeat = stream.next_frame(timeout=5)
+        assert heartbeat is not None and heartbeat.comments == ["keep-alive"]
+
+    private_redis.start()
+    for stream in streams:
+        assert booking_ids(stream, 3, timeout=20) == during
+    after = server.create_booking(token)["booking_id"]
+    for stream in streams:
+        assert booking_ids(stream, 1) == [after]
+        stream.close()
