@@ -7,7 +7,9 @@ at import time and would otherwise block the whole worker).
 
 import os
 import resource
+import shutil
 import sys
+import tempfile
 
 wsgi_app = "wsgi:app"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -39,11 +41,34 @@ def on_starting(server):
             "be lost across workers. Set REDIS_URL, or run one worker (WEB_CONCURRENCY=1).\n"
         )
         sys.exit(3)
+    _prepare_metrics_directory()
     wanted = server.cfg.workers * server.cfg.worker_connections + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+def _prepare_metrics_directory():
+    # Workers write their metrics to files here, so /metrics can sum every worker's.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="everfresh-metrics-")
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (open streams) from the totals."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics files of this run."""
+    shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
 
 
 def post_worker_init(worker):

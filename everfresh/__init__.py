@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from config import INSTANCE_DIR, config_from_environment
-from everfresh import commands, database, errors, sse
+from everfresh import commands, database, errors, ops, sse
 from everfresh.auth.views import bp as auth_bp
 from everfresh.bookings.views import bp as bookings_bp
 from everfresh.catalog.views import bp as catalog_bp
@@ -33,5 +33,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (auth_bp, companies_bp, catalog_bp, bookings_bp):
         app.register_blueprint(blueprint)
     sse.init_app(app)
+    ops.init_app(app)
     commands.init_app(app)
     return app

@@ -19,6 +19,14 @@ from gevent.queue import Empty, Full, Queue
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from everfresh.metrics import (
+    EVENTS_DELIVERED,
+    EVENTS_DROPPED,
+    EVENTS_PUBLISHED,
+    OPEN_STREAMS,
+    SLOW_CONSUMERS_DROPPED,
+)
+
 log = logging.getLogger(__name__)
 
 # How many recently delivered event ids a worker remembers to drop duplicates
@@ -31,6 +39,7 @@ class Closed(enum.Enum):
 
     SHUTDOWN = "shutdown"
     OVERFLOW = "overflow"
+    REVOKED = "revoked"
 
 
 class Draining(Exception):
@@ -92,8 +101,6 @@ class Broker:
         self._by_company: dict[str, set[Subscriber]] = {}
         self._all_companies: set[Subscriber] = set()
         self._recent_ids: OrderedDict[int, None] = OrderedDict()
-        # Called with each subscriber dropped for overflowing, e.g. to count it.
-        self.on_overflow: Callable[[Subscriber], None] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -116,21 +123,25 @@ class Broker:
             self._all_companies.add(subscriber)
         else:
             self._by_company.setdefault(company_id, set()).add(subscriber)
+        OPEN_STREAMS.inc()
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         """Forget a stream; safe to call more than once."""
         if subscriber.company_id is None:
-            self._all_companies.discard(subscriber)
+            subscribers = self._all_companies
+        else:
+            subscribers = self._by_company.get(subscriber.company_id, set())
+        if subscriber not in subscribers:
             return
-        subscribers = self._by_company.get(subscriber.company_id)
-        if subscribers is not None:
-            subscribers.discard(subscriber)
-            if not subscribers:
-                del self._by_company[subscriber.company_id]
+        subscribers.discard(subscriber)
+        if not subscribers and subscriber.company_id is not None:
+            del self._by_company[subscriber.company_id]
+        OPEN_STREAMS.dec()
 
     def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
         """Send a committed event's frame to every stream that should see it."""
+        EVENTS_PUBLISHED.inc()
         self.deliver(company_id, event_id, frame)
 
     def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
@@ -149,12 +160,13 @@ class Broker:
                     delivered += 1
                 else:
                     overflowed.append(subscriber)
+        EVENTS_DELIVERED.inc(delivered)
         for subscriber in overflowed:
             log.warning("Dropping a slow stream of user %s: its queue is full", subscriber.user_id)
             self.unsubscribe(subscriber)
             subscriber.close(Closed.OVERFLOW)
-            if self.on_overflow is not None:
-                self.on_overflow(subscriber)
+            EVENTS_DROPPED.inc()
+            SLOW_CONSUMERS_DROPPED.inc()
         return delivered
 
     def start(self) -> None:
@@ -222,6 +234,7 @@ class RedisBroker(Broker):
 
     def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
         """Hand the frame to the publisher greenlet; never wait on Redis."""
+        EVENTS_PUBLISHED.inc()
         self.start()
         try:
             self._outbox.put_nowait((self.channel(company_id), b"%d\n" % event_id + frame))

@@ -26,6 +26,7 @@ def watch_worker(worker: Any) -> None:
     """
     broker = _broker_of(worker)
     broker.start()
+    worker.wsgi.extensions["everfresh.stream_guard"].start()
 
     def watch() -> None:
         while worker.alive:

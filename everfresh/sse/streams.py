@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from everfresh.sse.broker import Broker, Closed, Subscriber
+from everfresh.metrics import EVENTS_REPLAYED
+from everfresh.sse.broker import Closed, Subscriber
 from everfresh.sse.frames import CONNECTION_ESTABLISHED, KEEP_ALIVE, server_shutdown_frame
 
 
@@ -15,23 +16,25 @@ def event_id_of(frame: bytes) -> int:
 
 
 def stream_frames(
-    broker: Broker,
     subscriber: Subscriber,
     replay: list[tuple[int, bytes]],
     heartbeat_seconds: float,
     expires_at: float,
+    on_close: Callable[[], None],
 ) -> Iterator[bytes]:
     """Yield the greeting, the replayed frames, then live frames and heartbeats until the end.
 
-    The stream ends when the server shuts down, when the subscriber overflows, or when the
-    access token expires (the client reconnects with a fresh one). Live frames already sent
-    by the replay are skipped, so the hand-over has neither gap nor duplicate.
+    The stream ends when the server shuts down, when the subscriber overflows or loses
+    access, or when the access token expires (the client reconnects with a fresh one).
+    Live frames already sent by the replay are skipped, so the hand-over has neither gap
+    nor duplicate. `on_close` runs however the stream ends, the client's hang-up included.
     """
     replayed_ids = {event_id for event_id, _ in replay}
     try:
         yield CONNECTION_ESTABLISHED
         for _, frame in replay:
             yield frame
+        EVENTS_REPLAYED.inc(len(replay))
         while True:
             remaining = expires_at - time.time()
             if remaining <= 0:
@@ -43,9 +46,9 @@ def stream_frames(
             elif item is Closed.SHUTDOWN:
                 yield server_shutdown_frame()
                 return
-            elif item is Closed.OVERFLOW:
+            elif item is Closed.OVERFLOW or item is Closed.REVOKED:
                 return
             elif not replayed_ids or event_id_of(item) not in replayed_ids:
                 yield item
     finally:
-        broker.unsubscribe(subscriber)
+        on_close()

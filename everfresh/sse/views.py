@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Draining
 from everfresh.sse.frames import retry_only_frame
+from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
 from everfresh.sse.replay import last_event_id, replay_since
 from everfresh.sse.streams import stream_frames
 
@@ -21,6 +23,11 @@ STREAM_CONTENT_TYPE = "text/event-stream"
 def broker() -> Broker:
     """Return the current app's broker."""
     return current_app.extensions["everfresh.broker"]
+
+
+def limiter() -> StreamLimiter:
+    """Return the current app's per-user stream limiter."""
+    return current_app.extensions["everfresh.stream_limiter"]
 
 
 def _token_locations() -> list[str]:
@@ -43,23 +50,37 @@ def events():
         abort(403, "Only staff, admins and superadmins may watch bookings live.")
     company_id = visible_company_id(request.args.get("company_id"))
     expires_at = float(get_jwt()["exp"])
-
-    try:
-        # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = broker().subscribe(company_id, user.id)
-    except Draining:
+    user_id = user.id
+    streams, limits = broker(), limiter()
+    if streams.draining:
         # EventSource gives up for good after a non-200, so a draining worker says "come back".
         return _event_stream([retry_only_frame()])
-    after = last_event_id()
-    replay = replay_since(after, company_id) if after is not None else []
+
+    lease = limits.acquire(user_id)
+    if lease is None:
+        raise TooManyRequests(
+            f"At most {limits.max_streams} open streams per user.",
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    try:
+        # Subscribe before reading the log, so nothing committed in between is missed.
+        subscriber = streams.subscribe(company_id, user_id)
+    except Draining:
+        limits.release(user_id, lease)
+        return _event_stream([retry_only_frame()])
+
+    def on_close() -> None:
+        streams.unsubscribe(subscriber)
+        limits.release(user_id, lease)
+
+    try:
+        after = last_event_id()
+        replay = replay_since(after, company_id) if after is not None else []
+    except BaseException:
+        on_close()
+        raise
     # An open stream must never hold a database connection.
     db.session.remove()
-    return _event_stream(
-        stream_frames(
-            broker(),
-            subscriber,
-            replay,
-            current_app.config["SSE_HEARTBEAT_SECONDS"],
-            expires_at,
-        )
-    )
+    current_app.extensions["everfresh.stream_guard"].start()
+    heartbeat_seconds = current_app.config["SSE_HEARTBEAT_SECONDS"]
+    return _event_stream(stream_frames(subscriber, replay, heartbeat_seconds, expires_at, on_close))

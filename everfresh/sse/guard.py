@@ -1,0 +1,80 @@
+"""End the streams of users who lose access, within one heartbeat interval."""
+
+from __future__ import annotations
+
+import logging
+
+import gevent
+from flask import Flask
+
+from everfresh.auth.access import STAFF_ROLES
+from everfresh.auth.models import Role, User
+from everfresh.extensions import db
+from everfresh.sse.broker import Broker, Closed
+
+log = logging.getLogger(__name__)
+
+# Users looked up per query; keeps the IN list within every database's limits.
+BATCH_SIZE = 500
+
+
+class StreamGuard:
+    """Re-check, once per heartbeat, that every open stream's user may still watch.
+
+    A token stays valid until it expires, but an admin who deactivates a user or takes
+    away the staff role expects the live board to go dark now. One query per worker per
+    interval, however many streams it holds, keeps that cheap.
+    """
+
+    def __init__(self, app: Flask, broker: Broker) -> None:
+        self.app = app
+        self.broker = broker
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        """Start checking in the background, once per process."""
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def _run(self) -> None:
+        interval = self.app.config["SSE_HEARTBEAT_SECONDS"]
+        while not self.broker.draining:
+            gevent.sleep(interval)
+            try:
+                self.check_once()
+            except Exception:
+                log.exception("Checking stream access failed; will retry")
+
+    def check_once(self) -> int:
+        """Close every stream whose user is gone, inactive, demoted or moved; return how many."""
+        subscribers = list(self.broker.subscribers())
+        scopes = self._allowed_scopes(sorted({s.user_id for s in subscribers}))
+        closed = 0
+        for subscriber in subscribers:
+            user_id = subscriber.user_id
+            if user_id not in scopes or scopes[user_id] not in (None, subscriber.company_id):
+                self.broker.unsubscribe(subscriber)
+                subscriber.close(Closed.REVOKED)
+                closed += 1
+        if closed:
+            log.info("Closed %d streams whose users lost access", closed)
+        return closed
+
+    def _allowed_scopes(self, user_ids: list[str]) -> dict[str, str | None]:
+        # Maps each user who may still watch to their company, or None for a superadmin.
+        scopes: dict[str, str | None] = {}
+        with self.app.app_context():
+            try:
+                for start in range(0, len(user_ids), BATCH_SIZE):
+                    rows = db.session.execute(
+                        db.select(User.id, User.role, User.company_id).where(
+                            User.id.in_(user_ids[start : start + BATCH_SIZE]),
+                            User.active.is_(True),
+                            User.role.in_([str(role) for role in STAFF_ROLES]),
+                        )
+                    )
+                    for row in rows:
+                        scopes[row.id] = None if row.role == Role.SUPERADMIN else row.company_id
+            finally:
+                db.session.remove()
+        return scopes

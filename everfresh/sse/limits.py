@@ -1,0 +1,113 @@
+"""Cap how many streams one user holds across the whole service (SSE_MAX_STREAMS_PER_USER)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+
+import gevent
+import redis
+
+log = logging.getLogger(__name__)
+
+# Answered in Retry-After when a user is at the limit.
+RETRY_AFTER_SECONDS = 10
+
+
+class StreamLimiter:
+    """Count open streams per user inside this process (enough for one worker)."""
+
+    def __init__(self, max_streams: int) -> None:
+        self.max_streams = max_streams
+        self._open: Counter[str] = Counter()
+
+    def acquire(self, user_id: str) -> str | None:
+        """Claim a stream slot for `user_id`; return its lease id, or None at the limit."""
+        if self._open[user_id] >= self.max_streams:
+            return None
+        self._open[user_id] += 1
+        return uuid.uuid4().hex
+
+    def release(self, user_id: str, lease: str) -> None:
+        """Give a stream slot back."""
+        self._open[user_id] -= 1
+        if self._open[user_id] <= 0:
+            del self._open[user_id]
+
+
+# Drop expired leases, count the rest, and add ours only under the limit: atomically.
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+class RedisStreamLimiter(StreamLimiter):
+    """Count open streams per user in Redis, shared by every worker and host.
+
+    Each stream holds a lease (a sorted-set member scored by its expiry) that its worker
+    renews in one pipeline for all its streams; a worker that dies without releasing
+    simply stops renewing, so its leases lapse instead of locking users out.
+    """
+
+    LEASE_SECONDS = 60
+
+    def __init__(self, max_streams: int, redis_url: str, prefix: str) -> None:
+        super().__init__(max_streams)
+        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+        self._acquire = self._redis.register_script(_ACQUIRE)
+        self._prefix = f"{prefix}:streams:"
+        self._leases: dict[str, str] = {}
+        self._renewer: gevent.Greenlet | None = None
+
+    def acquire(self, user_id: str) -> str | None:
+        """Claim a slot in Redis; if Redis is unreachable, fall back to this worker's count."""
+        lease = uuid.uuid4().hex
+        now = time.time()
+        try:
+            granted = self._acquire(
+                keys=[self._prefix + user_id],
+                args=[now, now + self.LEASE_SECONDS, self.max_streams, lease, self.LEASE_SECONDS],
+            )
+        except redis.RedisError as error:
+            # Streams matter more than the cap during an outage; the local count still holds.
+            log.warning("Stream limit check fell back to this worker (%s)", error)
+            local_lease = super().acquire(user_id)
+            if local_lease is not None:
+                self._leases[local_lease] = ""
+            return local_lease
+        if not granted:
+            return None
+        self._leases[lease] = user_id
+        if self._renewer is None:
+            self._renewer = gevent.spawn(self._renew_forever)
+        return lease
+
+    def release(self, user_id: str, lease: str) -> None:
+        """Give the slot back in Redis (or locally, if it was granted during an outage)."""
+        if self._leases.pop(lease, None) == "":
+            super().release(user_id, lease)
+            return
+        try:
+            self._redis.zrem(self._prefix + user_id, lease)
+        except redis.RedisError:
+            pass  # The lease lapses by itself within LEASE_SECONDS.
+
+    def _renew_forever(self) -> None:
+        while True:
+            gevent.sleep(self.LEASE_SECONDS / 3)
+            expiry = time.time() + self.LEASE_SECONDS
+            pipeline = self._redis.pipeline(transaction=False)
+            for lease, user_id in list(self._leases.items()):
+                if user_id:
+                    pipeline.zadd(self._prefix + user_id, {lease: expiry}, xx=True)
+                    pipeline.expire(self._prefix + user_id, self.LEASE_SECONDS)
+            try:
+                pipeline.execute()
+            except redis.RedisError as error:
+                log.warning("Could not renew stream leases (%s)", error)
