@@ -74,6 +74,8 @@ class Config:
     SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 30)
     # Frames a stream may have waiting before the server drops it as a slow consumer.
     SSE_QUEUE_SIZE = env_int("SSE_QUEUE_SIZE", 256)
+    # Kernel send buffer of each stream's socket: what a client that stops reading can pin.
+    SSE_SEND_BUFFER_BYTES = env_int("SSE_SEND_BUFFER_BYTES", 64 * 1024)
     # Open streams one user may hold across the whole service.
     SSE_MAX_STREAMS_PER_USER = env_int("SSE_MAX_STREAMS_PER_USER", 10)
     # Accept `?token=` on /sse/events for clients that cannot send headers.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from everfresh import database
 from everfresh.auth.models import Role, User
@@ -16,13 +17,18 @@ from everfresh.sse.replay import prune_events
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema; safe to run again."""
-    database.create_schema()
+    try:
+        database.upgrade_schema()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
     click.echo("Database schema is up to date.")
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo companies and logins (every password: everfresh-demo)."""
     if current_app.config["ENV_NAME"] == "production":
@@ -37,6 +43,7 @@ def seed_demo_command() -> None:
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--company", "company_name", help="Company name or id (not for a superadmin).")
 @click.password_option(help="Prompted for when left out.")
+@with_appcontext
 def create_user_command(
     email: str, name: str, role: str, company_name: str | None, password: str
 ) -> None:
@@ -69,6 +76,7 @@ def create_user_command(
 
 
 @click.command("prune")
+@with_appcontext
 def prune_command() -> None:
     """Delete events older than SSE_REPLAY_HOURS and idempotency keys older than 24 hours."""
     events = prune_events()

@@ -1,20 +1,51 @@
-"""Configure the database engine for SQLite or PostgreSQL, and create or upgrade the schema."""
+"""Configure the database engine, migrate the schema, and check the driver suits gevent."""
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import flask_migrate
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import make_url
 
+from config import BASE_DIR
 from everfresh.extensions import db, migrate
+
+MIGRATIONS_DIR = BASE_DIR / "migrations"
+# Any fixed number: the PostgreSQL advisory lock held while the schema is being upgraded.
+MIGRATION_LOCK_KEY = 7_412_305_118
+
+# The first revision ("create schema") and the tables it creates, which are exactly the
+# tables `db.create_all()` made before there were migrations.
+BASELINE_REVISION = "31ba22ecdc8a"
+BASELINE_TABLES = frozenset(
+    {
+        "companies",
+        "customers",
+        "services",
+        "users",
+        "staff",
+        "bookings",
+        "idempotency_keys",
+        "events",
+    }
+)
 
 
 def engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
     """Return SQLAlchemy engine options suited to the database behind `database_url`."""
-    if make_url(database_url).get_backend_name() == "sqlite":
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # Flask-SQLAlchemy shares one in-memory connection (StaticPool), which takes no sizes.
+        return {}
+    if url.get_backend_name() == "sqlite":
         # SQLite calls never yield to other greenlets, so one connection per process,
         # used in short transactions, is both the fastest and the safest.
         return {
@@ -23,7 +54,18 @@ def engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
             "pool_timeout": 30,
             "connect_args": {"check_same_thread": False, "timeout": 15},
         }
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+    return {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        # A restarted server or a failover leaves dead connections in the pool: test each
+        # one as it is checked out rather than fail the request that draws it.
+        "pool_pre_ping": True,
+        # Firewalls and load balancers drop idle connections without a word, which a ping
+        # only notices after a TCP timeout; replacing connections every half hour avoids it.
+        "pool_recycle": 1800,
+        # libpq waits forever for an unreachable server; a request should fail instead.
+        "connect_args": {"connect_timeout": 10},
+    }
 
 
 @event.listens_for(Engine, "connect")
@@ -46,9 +88,87 @@ def init_app(app: Flask) -> None:
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(uri, app.config["DATABASE_POOL_SIZE"])
     )
     db.init_app(app)
-    migrate.init_app(app, db)
+    # An absolute path, so `flask init-db` finds the migrations from any working directory;
+    # batch mode because SQLite can only alter a table by copying it.
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
 
 
-def create_schema() -> None:
-    """Create every table that does not exist yet."""
-    db.create_all()
+def upgrade_schema() -> None:
+    """Create the schema or upgrade it to the latest migration; running it again does nothing."""
+    with _migration_lock():
+        _adopt_schema_made_before_migrations()
+        flask_migrate.upgrade()
+
+
+@contextmanager
+def _migration_lock() -> Iterator[None]:
+    # Several instances may run init-db at once when a deployment starts: the first
+    # migrates, the others wait here and then find nothing left to do. SQLite serves one
+    # host, and a second connection for the lock would exhaust its one-connection pool.
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+def _adopt_schema_made_before_migrations() -> None:
+    # Databases created by `db.create_all()` (the old init-db, and test fixtures) already
+    # hold the first revision's tables but no alembic_version: record them as being at
+    # that revision, instead of failing to create tables that exist.
+    existing = set(inspect_database(db.engine).get_table_names())
+    if "alembic_version" in existing or not existing & BASELINE_TABLES:
+        return
+    missing = BASELINE_TABLES - existing
+    if missing:
+        raise RuntimeError(
+            "The database holds some EverFresh tables but not "
+            f"{', '.join(sorted(missing))}, and no migration history: it is not a schema "
+            "init-db can upgrade. Restore it, or start from an empty database."
+        )
+    flask_migrate.stamp(revision=BASELINE_REVISION)
+
+
+def check_driver_cooperates_with_gevent(app: Flask) -> None:
+    """Raise RuntimeError if, in a gevent-patched process, psycopg would block the whole worker.
+
+    psycopg 3 picks how it waits for the server once, when `psycopg.waiting` is imported:
+    if gevent has patched `select` by then it waits through the patched `select.poll`
+    (`wait_poll`) and connects through gevent's selector; otherwise it waits in C
+    (`wait_c`, which calls poll(2) directly) and connects through the standard library's
+    epoll selector, neither of which ever yields to the gevent hub.
+    """
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return
+    # Not imported means not patched; importing gevent here would change nothing.
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("socket"):
+        return
+
+    import selectors
+
+    from psycopg import waiting
+
+    problems = []
+    if not monkey.is_module_patched("select"):
+        problems.append("gevent has not patched `select`, which psycopg waits on")
+    # Compiled code (wait_c) calls poll(2) itself, out of gevent's reach.
+    if waiting.wait is getattr(waiting, "wait_c", None) or not inspect.isfunction(waiting.wait):
+        problems.append(f"queries wait in {waiting.wait.__name__}, which blocks the hub")
+    if waiting.DefaultSelector is not selectors.DefaultSelector:
+        problems.append(
+            f"connections wait on {waiting.DefaultSelector.__name__} "
+            f"instead of {selectors.DefaultSelector.__name__}"
+        )
+    if problems:
+        raise RuntimeError(
+            "psycopg would block every greenlet of this gevent worker during each database "
+            f"call ({'; '.join(problems)}). That happens when psycopg is imported before "
+            "gevent patches the standard library (or PSYCOPG_WAIT_FUNC picks a blocking "
+            "wait): keep preload_app off and import no application code at the top of "
+            "gunicorn.conf.py, so that gevent patches first."
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from flask import Blueprint, Response, abort, current_app, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import TooManyRequests
@@ -35,6 +37,16 @@ def _token_locations() -> list[str]:
     if current_app.config["SSE_QUERY_TOKEN"]:
         locations.append("query_string")
     return locations
+
+
+def _bound_send_buffer() -> None:
+    # Linux grows a socket's send buffer up to 4 MB for a client that stops reading; a fixed
+    # buffer bounds that memory and lets the bounded queue notice the stuck client sooner.
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, current_app.config["SSE_SEND_BUFFER_BYTES"]
+        )
 
 
 def _event_stream(body: object) -> Response:
@@ -82,5 +94,6 @@ def events():
     # An open stream must never hold a database connection.
     db.session.remove()
     current_app.extensions["everfresh.stream_guard"].start()
+    _bound_send_buffer()
     heartbeat_seconds = current_app.config["SSE_HEARTBEAT_SECONDS"]
     return _event_stream(stream_frames(subscriber, replay, heartbeat_seconds, expires_at, on_close))

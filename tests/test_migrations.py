@@ -1,0 +1,219 @@
+"""Check that `flask init-db` migrates a database to exactly the schema the models define."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from everfresh import create_app, database
+from everfresh.companies.models import Company
+from everfresh.eventlog.models import Event
+from everfresh.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = str(Path(sys.executable).with_name("flask"))
+HEAD = ScriptDirectory(str(database.MIGRATIONS_DIR)).get_current_head()
+WAITERS_FOR_AN_ADVISORY_LOCK = """
+    SELECT count(*) FROM pg_locks
+    WHERE locktype = 'advisory' AND NOT granted
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def libpq_dsn(url: str) -> str:
+    """Return a SQLAlchemy PostgreSQL URL in the form psycopg itself accepts."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def new_postgres_database(server_url: str) -> Iterator[str]:
+    """Create an empty, uniquely named database on the server of `server_url`; drop it after."""
+    name = f"everfresh_migrations_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq_dsn(server_url), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq_dsn(server_url), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> Iterator[str]:
+    """Return the URL of a new PostgreSQL database with no tables."""
+    # The run's shared database gets tables from other tests' create_all: make a new one.
+    with new_postgres_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return the URL of a database with no tables: a new SQLite file or PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+    return request.getfixturevalue("empty_postgres_url")
+
+
+@pytest.fixture
+def empty_app(empty_database_url: str) -> Iterator[Flask]:
+    """Create the app on an empty database."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def init_db(app: Flask) -> str:
+    """Run `flask init-db` against `app` and return its output, failing on a non-zero exit."""
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def schema_differences(app: Flask) -> list:
+    """Return what alembic's autogenerate finds between the database and the models."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def current_revision(app: Flask) -> str | None:
+    """Return the migration the database is at."""
+    with app.app_context(), db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_init_db_builds_the_models_schema_and_is_idempotent(empty_app: Flask) -> None:
+    """Two init-db runs on an empty database leave exactly the models' schema, at head."""
+    assert init_db(empty_app) == "Database schema is up to date.\n"
+    assert init_db(empty_app) == "Database schema is up to date.\n"
+
+    assert schema_differences(empty_app) == []
+    assert current_revision(empty_app) == HEAD
+
+
+def test_event_ids_are_never_reused_after_pruning(empty_app: Flask) -> None:
+    """A pruned event's id is not handed out again, since clients replay by id."""
+    init_db(empty_app)
+    with empty_app.app_context():
+        company = Company(name="Prune Test")
+        db.session.add(company)
+        db.session.flush()
+        pruned = Event.record(company.id, "booking_created", {})
+        db.session.commit()
+        pruned_id = pruned.id
+        db.session.execute(db.delete(Event))
+        db.session.commit()
+
+        later = Event.record(company.id, "booking_created", {})
+        db.session.commit()
+
+        assert later.id > pruned_id
+
+
+def test_init_db_adopts_a_schema_made_by_create_all(empty_app: Flask) -> None:
+    """A database made before migrations existed is taken over, its rows intact."""
+    with empty_app.app_context():
+        db.create_all()
+        db.session.add(Company(name="Made Before Migrations"))
+        db.session.commit()
+
+    init_db(empty_app)
+
+    assert current_revision(empty_app) == HEAD
+    assert schema_differences(empty_app) == []
+    with empty_app.app_context():
+        assert db.session.scalars(db.select(Company.name)).all() == ["Made Before Migrations"]
+
+
+def test_init_db_refuses_a_partial_schema_without_history(tmp_path: Path) -> None:
+    """Some tables but no migration history is not a schema init-db can safely upgrade."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'partial.sqlite3'}"})
+    with app.app_context():
+        Company.__table__.create(db.engine)
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert "but not bookings, customers, events, idempotency_keys" in result.output
+    with app.app_context():
+        assert inspect(db.engine).get_table_names() == ["companies"]
+        db.engine.dispose()
+
+
+def test_init_db_works_from_any_directory(tmp_path: Path) -> None:
+    """The real command finds the migrations when run outside the project directory."""
+    database_url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"
+    env = {
+        **os.environ,
+        "EVERFRESH_ENV": "development",
+        "DATABASE_URL": database_url,
+        # Given, so that the command writes no key into instance/.
+        "JWT_SECRET_KEY": "migration-test-key-0123456789abcdef-0123456789",
+    }
+    for _ in range(2):
+        result = subprocess.run(
+            [FLASK, "--app", str(ROOT / "wsgi.py"), "init-db"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "Database schema is up to date.\n"
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    assert current_revision(app) == HEAD
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_concurrent_init_db_waits_for_the_migration_lock(empty_postgres_url: str) -> None:
+    """While another instance holds the migration lock, init-db waits rather than races."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_postgres_url})
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        with app.app_context():
+            try:
+                database.upgrade_schema()
+            except BaseException as error:  # SystemExit too: flask_migrate exits on failure.
+                errors.append(error)
+
+    with psycopg.connect(libpq_dsn(empty_postgres_url), autocommit=True) as other_instance:
+        other_instance.execute("SELECT pg_advisory_lock(%s)", (database.MIGRATION_LOCK_KEY,))
+        upgrader = threading.Thread(target=upgrade, daemon=True)
+        upgrader.start()
+        deadline = time.monotonic() + 10
+        while not other_instance.execute(WAITERS_FOR_AN_ADVISORY_LOCK).fetchone()[0]:
+            assert time.monotonic() < deadline, "init-db never asked for the lock"
+            time.sleep(0.02)
+        assert upgrader.is_alive()
+        assert current_revision(app) is None
+
+        other_instance.execute("SELECT pg_advisory_unlock(%s)", (database.MIGRATION_LOCK_KEY,))
+        upgrader.join(timeout=30)
+
+    assert not upgrader.is_alive()
+    assert errors == []
+    assert current_revision(app) == HEAD
+    with app.app_context():
+        db.engine.dispose()
