@@ -227,9 +227,20 @@ class SSEStream:
     """A client of `GET /sse/events` reading the chunked body straight off the socket."""
 
     def __init__(
-        self, host: str, port: int, path: str, headers: dict[str, str], timeout: float = 10
+        self,
+        host: str,
+        port: int,
+        path: str,
+        headers: dict[str, str],
+        timeout: float = 10,
+        receive_buffer: int | None = None,
     ) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            # Before connecting, so the small window is what the server is told.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
         lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

@@ -82,7 +82,11 @@ def test_four_workers_deliver_every_booking_to_every_stream_once(
 ):
     prepare_database(postgres_url)
     server = live_server(
-        postgres_url, WEB_CONCURRENCY="4", REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix
+        postgres_url,
+        WEB_CONCURRENCY="4",
+        REDIS_URL=redis_url,
+        REDIS_PREFIX=redis_prefix,
+        SSE_MAX_STREAMS_PER_USER="100",
     )
     token = server.login("staff@everfresh.test")
     streams = open_streams(server, token, 40)

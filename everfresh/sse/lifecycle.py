@@ -7,6 +7,8 @@ from typing import Any
 
 import gevent
 
+from everfresh.database import check_driver_cooperates_with_gevent
+
 log = logging.getLogger(__name__)
 
 # SIGINT/SIGQUIT exit the worker right after `worker_int`; streams get this long to say goodbye.
@@ -18,12 +20,13 @@ def _broker_of(worker: Any):  # noqa: ANN202 - a gunicorn worker is untyped
 
 
 def watch_worker(worker: Any) -> None:
-    """Start the broker and a greenlet that ends every stream once gunicorn stops the worker.
+    """Check the database driver, start the broker, and end every stream when the worker stops.
 
     On SIGTERM gunicorn only sets `worker.alive = False` and waits for requests to finish;
     never-ending streams would hold it until `graceful_timeout`. Watching the flag lets the
     streams send `server_shutdown` and close within moments.
     """
+    check_driver_cooperates_with_gevent(worker.wsgi)
     broker = _broker_of(worker)
     broker.start()
     worker.wsgi.extensions["everfresh.stream_guard"].start()

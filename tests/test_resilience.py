@@ -1,0 +1,153 @@
+"""Misbehaving clients against a real server: stuck readers, vanishing clients, dead workers."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+
+def metric(server, name: str) -> float:
+    """Read one unlabelled metric from the server's /metrics."""
+    text = server.request("GET", "/metrics").body.decode()
+    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name} missing from /metrics"
+    return float(match.group(1))
+
+
+def worker_pids(server) -> list[int]:
+    """Return the pids of the gunicorn master's workers."""
+    children = f"/proc/{server.process.pid}/task/{server.process.pid}/children"
+    with open(children) as file:
+        return [int(pid) for pid in file.read().split()]
+
+
+def rss_kb(pids: list[int]) -> int:
+    """Return the summed resident memory of `pids` in KiB."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as file:
+            total += int(re.search(r"VmRSS:\s+(\d+)", file.read()).group(1))
+    return total
+
+
+def wait_for(condition, timeout: float = 10, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def received_ids(frames) -> list[str]:
+    return [frame.json["booking_id"] for frame in frames if frame.event == "booking_created"]
+
+
+def test_a_client_that_stops_reading_is_dropped_and_catches_up_on_reconnect(live_server):
+    server = live_server(SSE_QUEUE_SIZE="8", SSE_HEARTBEAT_SECONDS="30")
+    token = server.login("staff@everfresh.test")
+    healthy = server.stream(token)
+    assert healthy.next_frame().data is not None
+    healthy_frames = []
+
+    def read_healthy() -> None:
+        while (frame := healthy.next_frame(timeout=60)) is not None:
+            healthy_frames.append(frame)
+
+    reader = threading.Thread(target=read_healthy)
+    reader.start()
+    # A tiny receive window makes the server's writes block once a few frames are in flight.
+    stuck = server.stream(token, receive_buffer=1024)
+    assert stuck.next_frame().data is not None
+
+    created = []
+    while metric(server, "everfresh_slow_consumers_dropped_total") < 1:
+        assert len(created) < 2000, "the stuck client was never dropped"
+        created += [server.create_booking(token)["booking_id"] for _ in range(25)]
+    # The healthy stream was not held back by the stuck one.
+    assert wait_for(lambda: len(received_ids(healthy_frames)) == len(created))
+    assert received_ids(healthy_frames) == created
+
+    buffered = stuck.frames_until_closed(timeout=10)
+    assert stuck.closed
+    got = received_ids(buffered)
+    assert got == created[: len(got)] and len(got) < len(created)
+    last_id = [frame.id for frame in buffered if frame.event == "booking_created"][-1]
+    with server.stream(token, headers={"Last-Event-ID": last_id}) as resumed:
+        assert resumed.next_frame().data is not None
+        rest = [resumed.next_event() for _ in range(len(created) - len(got))]
+    assert got + received_ids(rest) == created
+    healthy.sock.shutdown(socket.SHUT_RDWR)
+    reader.join(timeout=10)
+
+
+def test_a_storm_of_vanishing_clients_leaves_no_subscribers_and_flat_memory(live_server):
+    # A vanished client is noticed on the next write; the heartbeat guarantees one.
+    server = live_server(SSE_MAX_STREAMS_PER_USER="100000", SSE_HEARTBEAT_SECONDS="1")
+    token = server.login("staff@everfresh.test")
+    workers = worker_pids(server)
+
+    def storm(cycles: int) -> None:
+        for cycle in range(cycles):
+            stream = server.stream(token)
+            assert stream.next_frame().data is not None
+            if cycle % 2:
+                # Vanish without a goodbye: an RST instead of a FIN.
+                stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            stream.close()
+
+    # The first storm lets the allocator reach its working size; a leak shows up as growth
+    # on every further storm, not on the first.
+    storm(1000)
+    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    baseline = rss_kb(workers)
+    storm(1000)
+    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    storm(1000)
+    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    grown_kb = rss_kb(workers) - baseline
+    assert grown_kb < 2 * 1024, f"worker memory grew by {grown_kb} KiB over 2,000 more streams"
+
+
+def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
+    live_server, redis_url, redis_prefix
+):
+    server = live_server(WEB_CONCURRENCY="2", REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix)
+    token = server.login("staff@everfresh.test")
+    streams = []
+    for _ in range(8):
+        stream = server.stream(token)
+        assert stream.next_frame().data is not None
+        streams.append(stream)
+    first = server.create_booking(token)["booking_id"]
+    last_ids = []
+    for stream in streams:
+        frame = stream.next_event()
+        assert frame.json["booking_id"] == first
+        last_ids.append(frame.id)
+
+    victim = worker_pids(server)[0]
+    os.kill(victim, signal.SIGKILL)
+    missed = [server.create_booking(token)["booking_id"] for _ in range(3)]
+    assert wait_for(lambda: len(worker_pids(server)) == 2 and victim not in worker_pids(server))
+
+    for stream, last_id in zip(streams, last_ids, strict=True):
+        frames = []
+        while len(frames) < len(missed) and (frame := stream.next_event(timeout=5)) is not None:
+            frames.append(frame)
+        if stream.closed:
+            # This client was on the killed worker: it reconnects with its last id.
+            with server.stream(token, headers={"Last-Event-ID": last_id}) as again:
+                assert again.next_frame().data is not None
+                frames = [again.next_event() for _ in missed]
+        assert received_ids(frames) == missed
+        stream.close()
