@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
+from email_validator import EmailNotValidError, validate_email
 from flask import request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from everfresh.errors import ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _email_address(value: str) -> str:
+    # The demo logins live under `.test`, so reserved test domains must be accepted too;
+    # pydantic's EmailStr refuses them.
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"Not a valid email address: {error}") from None
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 
 class RequestModel(BaseModel):
@@ -26,8 +39,9 @@ def fields_of(error: ValidationError) -> dict[str, str]:
         message = problem["msg"]
         if problem["type"] == "extra_forbidden":
             message = "Unknown field."
-        elif problem["type"] == "value_error":
-            # Our own validators' messages, without pydantic's "Value error, " prefix.
+        elif problem["type"] == "value_error" and "error" in problem.get("ctx", {}):
+            # Our own validators' messages, without pydantic's "Value error, " prefix;
+            # pydantic's own value errors (EmailStr's, say) carry no "error" and keep theirs.
             message = str(problem["ctx"]["error"])
         fields.setdefault(path, message)
     return fields

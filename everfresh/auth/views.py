@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort
 from flask_jwt_extended import jwt_required
-from pydantic import EmailStr, Field
+from pydantic import Field
 from sqlalchemy import func
 
 from everfresh.auth.access import (
@@ -23,7 +23,7 @@ from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
 from everfresh.pagination import PageQuery, paginate
-from everfresh.validation import RequestModel, parse_body, parse_query
+from everfresh.validation import EmailAddress, RequestModel, parse_body, parse_query
 
 bp = Blueprint("auth", __name__)
 
@@ -38,7 +38,7 @@ class LoginRequest(RequestModel):
 class CreateUserRequest(RequestModel):
     """A new account for `POST /users`."""
 
-    email: EmailStr = Field(max_length=254)
+    email: EmailAddress = Field(max_length=254)
     password: str = Field(min_length=8, max_length=1024)
     name: str = Field(min_length=1, max_length=200)
     role: Role

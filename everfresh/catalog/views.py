@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from everfresh.auth.access import (
     ADMIN_ROLES,
@@ -16,7 +16,7 @@ from everfresh.auth.access import (
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.extensions import db
 from everfresh.pagination import PageQuery, paginate
-from everfresh.validation import RequestModel, parse_body, parse_query
+from everfresh.validation import EmailAddress, RequestModel, parse_body, parse_query
 
 bp = Blueprint("catalog", __name__)
 
@@ -25,7 +25,7 @@ class CreateCustomerRequest(RequestModel):
     """A new customer for `POST /customers`."""
 
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: EmailAddress | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, min_length=3, max_length=40, pattern=r"^[0-9+()\-. ]+$")
     company_id: str | None = None
 

@@ -1,0 +1,946 @@
+"""Test creating, listing, reading and updating bookings, with their event-log rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from everfresh.bookings.models import Booking, IdempotencyKey
+from everfresh.catalog.models import Customer
+from everfresh.companies.models import Company
+from everfresh.eventlog.models import Event
+from everfresh.extensions import db
+
+BOOKING_KEYS = [
+    "booking_id",
+    "booking_number",
+    "company_id",
+    "customer_id",
+    "service_id",
+    "staff_id",
+    "scheduled_date",
+    "scheduled_time_start",
+    "status",
+    "notes",
+    "created_at",
+    "updated_at",
+]
+EVENT_KEYS = [
+    "booking_id",
+    "booking_number",
+    "customer_id",
+    "service_id",
+    "staff_id",
+    "scheduled_date",
+    "scheduled_time_start",
+    "status",
+    "created_at",
+    "company_id",
+]
+ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
+ISO_UTC_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+# Marks a field left out of the request body altogether.
+OMIT = object()
+UNKNOWN = {
+    "customer_id": "cust_01J000000000000000000000000",
+    "service_id": "serv_01J000000000000000000000000",
+    "staff_id": "staff_01J000000000000000000000000",
+}
+
+
+def assert_error(response: TestResponse, status: int, name: str, message: str) -> None:
+    """Check that `response` is the one JSON error shape with exactly this status and message."""
+    assert response.status_code == status
+    assert response.get_json() == {"error": {"code": status, "name": name, "message": message}}
+
+
+def invalid_fields(
+    response: TestResponse, message: str = "The request has invalid fields."
+) -> dict:
+    """Check a 422 in the JSON error shape and return its failing fields."""
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert sorted(error) == ["code", "fields", "message", "name"]
+    assert (error["code"], error["name"], error["message"]) == (
+        422,
+        "Unprocessable Entity",
+        message,
+    )
+    return error["fields"]
+
+
+@pytest.fixture
+def body_for(tenants) -> Callable[..., dict[str, Any]]:
+    """Return a function making a valid booking body for a demo company's first rows."""
+
+    def body(company: str = "everfresh", **fields: Any) -> dict[str, Any]:
+        tenant = tenants[company]
+        return {
+            "customer_id": tenant.customer_id,
+            "service_id": tenant.service_id,
+            "scheduled_date": "2026-12-01",
+            "scheduled_time_start": "10:00",
+            **fields,
+        }
+
+    return body
+
+
+@pytest.fixture
+def book(client: FlaskClient, login_as, body_for) -> Callable[..., TestResponse]:
+    """Return a function posting a booking as a demo user; fields override the valid body."""
+
+    def post(
+        role: str = "staff",
+        company: str = "everfresh",
+        headers: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> TestResponse:
+        body = body_for(company, **fields)
+        body = {name: value for name, value in body.items() if value is not OMIT}
+        return client.post(
+            "/bookings", headers={**login_as(role, company), **(headers or {})}, json=body
+        )
+
+    return post
+
+
+@pytest.fixture
+def created(book) -> Callable[..., dict[str, Any]]:
+    """Return a function creating a booking that must succeed, returning its JSON."""
+
+    def create(role: str = "staff", company: str = "everfresh", **fields: Any) -> dict[str, Any]:
+        response = book(role, company, **fields)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return create
+
+
+@pytest.fixture
+def written(app: Flask) -> Callable[[], tuple[int, int]]:
+    """Return a function counting the booking rows and event-log rows in the database."""
+
+    def count() -> tuple[int, int]:
+        with app.app_context():
+            bookings = db.session.scalar(db.select(db.func.count()).select_from(Booking))
+            events = db.session.scalar(db.select(db.func.count()).select_from(Event))
+            return bookings, events
+
+    return count
+
+
+@pytest.fixture
+def events(app: Flask) -> Callable[[], list[tuple[int, str, str, dict[str, Any]]]]:
+    """Return a function listing (id, company_id, type, parsed payload) of every logged event."""
+
+    def rows() -> list[tuple[int, str, str, dict[str, Any]]]:
+        with app.app_context():
+            found = db.session.scalars(db.select(Event).order_by(Event.id)).all()
+            return [(e.id, e.company_id, e.type, json.loads(e.payload)) for e in found]
+
+    return rows
+
+
+@pytest.fixture
+def other_customer_id(app: Flask, tenants) -> str:
+    """Create a second EverFresh customer (not the demo customer login's) and return its id."""
+    with app.app_context():
+        customer = Customer(company_id=tenants["everfresh"].company_id, name="Alan Turing")
+        db.session.add(customer)
+        db.session.commit()
+        return customer.id
+
+
+# --- POST /bookings: the happy path ---------------------------------------------------------
+
+
+def test_create_answers_the_booking(book, tenants):
+    everfresh = tenants["everfresh"]
+
+    response = book("staff", notes="Ring twice.")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert list(body) == BOOKING_KEYS
+    assert ULID.fullmatch(body["booking_id"])
+    assert ISO_UTC_MS.fullmatch(body["created_at"])
+    assert body == {
+        "booking_id": body["booking_id"],
+        "booking_number": "BK-1001",
+        "company_id": everfresh.company_id,
+        "customer_id": everfresh.customer_id,
+        "service_id": everfresh.service_id,
+        "staff_id": None,
+        "scheduled_date": "2026-12-01",
+        "scheduled_time_start": "10:00",
+        "status": "pending",
+        "notes": "Ring twice.",
+        "created_at": body["created_at"],
+        "updated_at": body["created_at"],
+    }
+    created_at = datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
+
+
+def test_create_with_staff_member(created, tenants):
+    body = created("admin", staff_id=tenants["everfresh"].staff_id, scheduled_time_start="23:59")
+
+    assert body["staff_id"] == tenants["everfresh"].staff_id
+    assert body["scheduled_time_start"] == "23:59"
+
+
+def test_booking_numbers_count_per_company(created):
+    numbers = [
+        created("staff", "everfresh")["booking_number"],
+        created("staff", "everfresh")["booking_number"],
+        created("staff", "brighthome")["booking_number"],
+        created("admin", "everfresh")["booking_number"],
+        created("admin", "brighthome")["booking_number"],
+    ]
+
+    assert numbers == ["BK-1001", "BK-1002", "BK-1001", "BK-1003", "BK-1002"]
+
+
+def test_created_booking_reads_back(client, login_as, created):
+    body = created()
+
+    read = client.get(f"/bookings/{body['booking_id']}", headers=login_as("admin"))
+    listed = client.get("/bookings", headers=login_as("staff"))
+
+    assert read.status_code == 200
+    assert read.get_json() == body
+    assert listed.get_json() == {"items": [body], "next_cursor": None}
+
+
+def test_create_writes_one_event_with_the_documented_payload(created, events, tenants):
+    body = created("staff", staff_id=tenants["everfresh"].staff_id)
+
+    logged = events()
+
+    assert len(logged) == 1
+    _, company_id, event_type, payload = logged[0]
+    assert (company_id, event_type) == (tenants["everfresh"].company_id, "booking_created")
+    assert list(payload) == EVENT_KEYS
+    assert payload == {
+        "booking_id": body["booking_id"],
+        "booking_number": "BK-1001",
+        "customer_id": body["customer_id"],
+        "service_id": body["service_id"],
+        "staff_id": tenants["everfresh"].staff_id,
+        "scheduled_date": "2026-12-01T00:00:00.000Z",
+        "scheduled_time_start": "10:00",
+        "status": "pending",
+        "created_at": body["created_at"],
+        "company_id": tenants["everfresh"].company_id,
+    }
+
+
+def test_each_booking_logs_its_own_event_in_order(created, events):
+    first = created("staff", "everfresh")
+    second = created("staff", "brighthome", scheduled_date="2027-01-31")
+
+    logged = events()
+
+    assert [payload["booking_id"] for _, _, _, payload in logged] == [
+        first["booking_id"],
+        second["booking_id"],
+    ]
+    assert logged[0][0] < logged[1][0]
+    assert [company for _, company, _, _ in logged] == [first["company_id"], second["company_id"]]
+    assert logged[1][3]["staff_id"] is None
+    assert logged[1][3]["scheduled_date"] == "2027-01-31T00:00:00.000Z"
+
+
+# --- Who may book for whom ------------------------------------------------------------------
+
+
+def test_customer_books_for_self(book, tenants, events):
+    response = book("customer", customer_id=OMIT)
+
+    assert response.status_code == 201
+    assert response.get_json()["customer_id"] == tenants["everfresh"].customer_id
+    assert response.get_json()["company_id"] == tenants["everfresh"].company_id
+    assert len(events()) == 1
+
+
+def test_customer_may_name_themselves(book, tenants):
+    response = book("customer", customer_id=tenants["everfresh"].customer_id)
+
+    assert response.status_code == 201
+    assert response.get_json()["customer_id"] == tenants["everfresh"].customer_id
+
+
+@pytest.mark.parametrize("whom", ["same-company", "other-company", "unknown"])
+def test_customer_cannot_book_for_someone_else(book, written, tenants, other_customer_id, whom):
+    customer_id = {
+        "same-company": other_customer_id,
+        "other-company": tenants["brighthome"].customer_id,
+        "unknown": UNKNOWN["customer_id"],
+    }[whom]
+
+    response = book("customer", customer_id=customer_id)
+
+    assert invalid_fields(response) == {"customer_id": "You may only book for yourself."}
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+def test_staff_and_admin_book_for_any_customer_of_their_company(book, other_customer_id, role):
+    response = book(role, customer_id=other_customer_id)
+
+    assert response.status_code == 201
+    assert response.get_json()["customer_id"] == other_customer_id
+
+
+@pytest.mark.parametrize("role", ["staff", "admin", "superadmin"])
+def test_others_must_name_the_customer(book, written, role):
+    response = book(role, customer_id=OMIT)
+
+    assert invalid_fields(response) == {"customer_id": "Field required."}
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("company", ["everfresh", "brighthome"])
+def test_superadmin_books_in_the_customers_company(book, tenants, events, company):
+    response = book("superadmin", company)
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["company_id"] == tenants[company].company_id
+    assert body["customer_id"] == tenants[company].customer_id
+    assert body["booking_number"] == "BK-1001"
+    assert [company_id for _, company_id, _, _ in events()] == [tenants[company].company_id]
+
+
+CROSS_COMPANY = [
+    # (role, company of the caller, which fields point elsewhere, expected failing fields)
+    ("staff", "everfresh", {"customer_id": "brighthome"}, ["customer_id"]),
+    ("admin", "everfresh", {"service_id": "brighthome"}, ["service_id"]),
+    ("staff", "everfresh", {"staff_id": "brighthome"}, ["staff_id"]),
+    ("admin", "brighthome", {"customer_id": "everfresh"}, ["customer_id"]),
+    (
+        "staff",
+        "everfresh",
+        {"service_id": "brighthome", "staff_id": "brighthome"},
+        ["service_id", "staff_id"],
+    ),
+    ("customer", "everfresh", {"service_id": "brighthome"}, ["service_id"]),
+    ("customer", "everfresh", {"staff_id": "brighthome"}, ["staff_id"]),
+    ("superadmin", "everfresh", {"service_id": "brighthome"}, ["service_id"]),
+    ("superadmin", "everfresh", {"staff_id": "brighthome"}, ["staff_id"]),
+    ("staff", "everfresh", {"customer_id": "unknown"}, ["customer_id"]),
+    ("staff", "everfresh", {"service_id": "unknown"}, ["service_id"]),
+    ("superadmin", "brighthome", {"staff_id": "unknown"}, ["staff_id"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "company", "elsewhere", "fields"),
+    CROSS_COMPANY,
+    ids=[f"{role}-{'+'.join(f'{k}@{v}' for k, v in e.items())}" for role, _, e, _ in CROSS_COMPANY],
+)
+def test_reference_to_another_company_is_422_and_writes_nothing(
+    app, book, written, tenants, role, company, elsewhere, fields
+):
+    overrides = {
+        field: UNKNOWN[field] if where == "unknown" else getattr(tenants[where], field)
+        for field, where in elsewhere.items()
+    }
+
+    response = book(role, company, **overrides)
+
+    assert sorted(invalid_fields(response)) == fields
+    assert written() == (0, 0)
+    with app.app_context():
+        numbers = db.session.scalars(db.select(Company.last_booking_number)).all()
+    assert numbers == [1000, 1000]
+
+
+def test_failed_booking_does_not_burn_a_number(book, created, tenants):
+    assert book("staff", service_id=tenants["brighthome"].service_id).status_code == 422
+
+    assert created("staff")["booking_number"] == "BK-1001"
+
+
+# --- Validation -----------------------------------------------------------------------------
+
+
+VALIDATION = [
+    ({"scheduled_date": "2026-13-01"}, ["scheduled_date"]),
+    ({"scheduled_date": "2026-02-30"}, ["scheduled_date"]),
+    ({"scheduled_date": "2026/12/01"}, ["scheduled_date"]),
+    ({"scheduled_date": 20261201}, ["scheduled_date"]),
+    ({"scheduled_date": None}, ["scheduled_date"]),
+    ({"scheduled_date": OMIT}, ["scheduled_date"]),
+    ({"scheduled_time_start": "25:00"}, ["scheduled_time_start"]),
+    ({"scheduled_time_start": "9:00"}, ["scheduled_time_start"]),
+    ({"scheduled_time_start": "10:00:00"}, ["scheduled_time_start"]),
+    ({"scheduled_time_start": OMIT}, ["scheduled_time_start"]),
+    ({"notes": "x" * 2001}, ["notes"]),
+    ({"notes": 5}, ["notes"]),
+    ({"service_id": OMIT}, ["service_id"]),
+    ({"service_id": 5}, ["service_id"]),
+    ({"customer_id": True}, ["customer_id"]),
+    ({"status": "confirmed"}, ["status"]),
+    ({"price": 100}, ["price"]),
+    (
+        {"scheduled_date": "2026/12/01", "scheduled_time_start": "9:00", "extra": 1},
+        ["extra", "scheduled_date", "scheduled_time_start"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    VALIDATION,
+    ids=[
+        json.dumps({k: "<omitted>" if v is OMIT else v for k, v in changes.items()})[:50]
+        for changes, _ in VALIDATION
+    ],
+)
+def test_create_validates_body(book, written, changes, fields):
+    response = book("staff", **changes)
+
+    failing = invalid_fields(response)
+    assert sorted(failing) == fields
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026/12/01", "Use a date written YYYY-MM-DD."),
+        (20261201, "Use a date written YYYY-MM-DD."),
+        ("2026-13-01", "Not a real calendar date."),
+    ],
+)
+def test_date_errors_say_what_is_wrong(book, value, message):
+    assert invalid_fields(book("staff", scheduled_date=value)) == {"scheduled_date": message}
+
+
+def test_time_error_says_what_is_wrong(book):
+    response = book("staff", scheduled_time_start="9:00")
+
+    assert invalid_fields(response) == {"scheduled_time_start": "Use a 24-hour time written HH:MM."}
+
+
+def test_unknown_field_is_named(book):
+    assert invalid_fields(book("staff", price=100)) == {"price": "Unknown field."}
+
+
+def test_notes_at_the_limit_are_accepted(book):
+    response = book("staff", notes="x" * 2000)
+
+    assert response.status_code == 201
+    assert response.get_json()["notes"] == "x" * 2000
+
+
+@pytest.mark.parametrize("body", [[], "booking", 1, None], ids=["list", "string", "int", "null"])
+def test_body_must_be_an_object(client, login_as, written, body):
+    response = client.post(
+        "/bookings",
+        headers=login_as("staff"),
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+
+    assert list(invalid_fields(response)) == ["body"]
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_create_needs_json(client, login_as, body_for, written, content_type):
+    response = client.post(
+        "/bookings",
+        headers=login_as("staff"),
+        data=json.dumps(body_for()),
+        content_type=content_type,
+    )
+
+    assert_error(
+        response,
+        415,
+        "Unsupported Media Type",
+        "Did not attempt to load JSON data because the request Content-Type was not "
+        "'application/json'.",
+    )
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("data", ['{"customer_id": ', "{'single': 'quotes'}", "", "nan-sense"])
+def test_malformed_json_is_400(client, login_as, written, data):
+    response = client.post(
+        "/bookings", headers=login_as("staff"), data=data, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert (error["code"], error["name"]) == (400, "Bad Request")
+    assert sorted(error) == ["code", "message", "name"]
+    assert written() == (0, 0)
+
+
+def test_body_over_the_size_limit_is_413(app, client, login_as, body_for, written):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = json.dumps(body_for(notes="x" * limit))
+    assert len(body) > limit
+
+    response = client.post(
+        "/bookings", headers=login_as("staff"), data=body, content_type="application/json"
+    )
+
+    assert_error(
+        response,
+        413,
+        "Request Entity Too Large",
+        "The data value transmitted exceeds the capacity limit.",
+    )
+    assert written() == (0, 0)
+
+
+# --- Idempotency-Key ------------------------------------------------------------------------
+
+
+def test_retry_with_same_key_and_body_replays_the_first_answer(book, written, events):
+    first = book("staff", headers={"Idempotency-Key": "retry-1"})
+    second = book("staff", headers={"Idempotency-Key": "retry-1"})
+
+    assert first.status_code == second.status_code == 201
+    assert second.get_json() == first.get_json()
+    assert second.mimetype == "application/json"
+    assert written() == (1, 1)
+    assert len(events()) == 1
+
+
+def test_key_order_and_spacing_do_not_make_a_body_different(client, login_as, body_for, written):
+    headers = {**login_as("staff"), "Idempotency-Key": "same-meaning"}
+    body = body_for()
+    first = client.post("/bookings", headers=headers, json=body)
+
+    second = client.post(
+        "/bookings",
+        headers=headers,
+        data=json.dumps(dict(reversed(body.items())), indent=4),
+        content_type="application/json",
+    )
+
+    assert second.status_code == 201
+    assert second.get_json() == first.get_json()
+    assert written() == (1, 1)
+
+
+def test_same_key_with_another_body_is_409(book, written):
+    first = book("staff", headers={"Idempotency-Key": "k-1"})
+
+    second = book("staff", headers={"Idempotency-Key": "k-1"}, scheduled_time_start="11:00")
+
+    assert first.status_code == 201
+    assert_error(
+        second,
+        409,
+        "Conflict",
+        "This Idempotency-Key was already used with a different request body.",
+    )
+    assert written() == (1, 1)
+
+
+def test_keys_are_scoped_to_the_user(book, written):
+    staff = book("staff", headers={"Idempotency-Key": "shared-key"})
+    admin = book("admin", headers={"Idempotency-Key": "shared-key"})
+
+    assert staff.status_code == admin.status_code == 201
+    assert staff.get_json()["booking_id"] != admin.get_json()["booking_id"]
+    assert [staff.get_json()["booking_number"], admin.get_json()["booking_number"]] == [
+        "BK-1001",
+        "BK-1002",
+    ]
+    assert written() == (2, 2)
+
+
+def test_different_keys_make_different_bookings(book, written):
+    first = book("staff", headers={"Idempotency-Key": "one"})
+    second = book("staff", headers={"Idempotency-Key": "two"})
+
+    assert first.get_json()["booking_id"] != second.get_json()["booking_id"]
+    assert written() == (2, 2)
+
+
+def test_without_a_key_every_post_creates(book, written):
+    book("staff")
+    book("staff")
+
+    assert written() == (2, 2)
+
+
+def test_expired_key_may_be_used_afresh(app, book, written):
+    first = book("staff", headers={"Idempotency-Key": "old"})
+    with app.app_context():
+        row = db.session.scalars(db.select(IdempotencyKey)).one()
+        row.created_at = datetime.now(UTC) - timedelta(hours=25)
+        db.session.commit()
+
+    second = book("staff", headers={"Idempotency-Key": "old"})
+
+    assert second.status_code == 201
+    assert second.get_json()["booking_id"] != first.get_json()["booking_id"]
+    assert written() == (2, 2)
+
+
+def test_key_of_255_characters_is_accepted(book):
+    assert book("staff", headers={"Idempotency-Key": "k" * 255}).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["", "   ", "k" * 256], ids=["empty", "blank", "too-long"])
+def test_bad_key_is_422(book, written, key):
+    response = book("staff", headers={"Idempotency-Key": key})
+
+    assert invalid_fields(response) == {"Idempotency-Key": "Use 1 to 255 printable characters."}
+    assert written() == (0, 0)
+
+
+def test_failed_request_does_not_use_up_the_key(book, tenants, written):
+    failed = book(
+        "staff", headers={"Idempotency-Key": "fix-and-retry"}, customer_id=UNKNOWN["customer_id"]
+    )
+
+    fixed = book("staff", headers={"Idempotency-Key": "fix-and-retry"})
+
+    assert failed.status_code == 422
+    assert fixed.status_code == 201
+    assert written() == (1, 1)
+
+
+# --- GET /bookings and GET /bookings/<id> ---------------------------------------------------
+
+
+@pytest.fixture
+def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
+    """Create EverFresh bookings on three dates with three statuses, and one at BrightHome."""
+    made = {
+        "dec01": created("staff", scheduled_date="2026-12-01"),
+        "dec05": created("staff", scheduled_date="2026-12-05"),
+        "dec10": created("staff", scheduled_date="2026-12-10"),
+        "bright": created("staff", "brighthome", scheduled_date="2026-12-05"),
+    }
+    for key, status in (("dec05", "confirmed"), ("dec10", "cancelled")):
+        response = client.patch(
+            f"/bookings/{made[key]['booking_id']}",
+            headers=login_as("staff"),
+            json={"status": status},
+        )
+        assert response.status_code == 200
+        made[key] = response.get_json()
+    return made
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["dec01", "dec05", "dec10"]),
+        ("status=pending", ["dec01"]),
+        ("status=cancelled", ["dec10"]),
+        ("date_from=2026-12-05", ["dec05", "dec10"]),
+        ("date_to=2026-12-05", ["dec01", "dec05"]),
+        ("date_from=2026-12-02&date_to=2026-12-09", ["dec05"]),
+        ("date_from=2026-12-10&date_to=2026-12-01", []),
+        ("status=confirmed&date_to=2026-12-05", ["dec05"]),
+    ],
+)
+def test_list_filters(client, login_as, schedule, query, expected):
+    response = client.get(f"/bookings?{query}", headers=login_as("admin"))
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "items": sorted((schedule[key] for key in expected), key=lambda b: b["booking_id"]),
+        "next_cursor": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=done", "status"),
+        ("date_from=2026-13-01", "date_from"),
+        ("date_to=yesterday", "date_to"),
+        ("limit=101", "limit"),
+        ("cursor=!!!!", "cursor"),
+    ],
+)
+def test_list_validates_query(client, login_as, query, field):
+    response = client.get(f"/bookings?{query}", headers=login_as("staff"))
+
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == [field]
+
+
+def test_list_pages_walk_every_booking_once(client, login_as, created):
+    made = sorted(created()["booking_id"] for _ in range(4))
+    seen: list[str] = []
+    url = "/bookings?limit=1"
+
+    for _ in range(10):
+        body = client.get(url, headers=login_as("staff")).get_json()
+        assert len(body["items"]) == 1
+        seen.extend(item["booking_id"] for item in body["items"])
+        if body["next_cursor"] is None:
+            break
+        url = f"/bookings?limit=1&cursor={body['next_cursor']}"
+
+    assert seen == made
+
+
+def test_company_users_see_only_their_companys_bookings(client, login_as, schedule):
+    listed = client.get("/bookings", headers=login_as("staff", "brighthome")).get_json()
+
+    assert listed == {"items": [schedule["bright"]], "next_cursor": None}
+
+
+def test_superadmin_sees_every_company_or_one(client, login_as, schedule, tenants):
+    everything = client.get("/bookings", headers=login_as("superadmin")).get_json()
+    brighthome = client.get(
+        f"/bookings?company_id={tenants['brighthome'].company_id}",
+        headers=login_as("superadmin"),
+    ).get_json()
+
+    assert [b["booking_id"] for b in everything["items"]] == sorted(
+        b["booking_id"] for b in schedule.values()
+    )
+    assert brighthome["items"] == [schedule["bright"]]
+
+
+def test_customer_sees_only_own_bookings(client, login_as, created, other_customer_id):
+    own = created("customer", customer_id=OMIT)
+    someone_elses = created("staff", customer_id=other_customer_id)
+    headers = login_as("customer")
+
+    listed = client.get("/bookings", headers=headers).get_json()
+    read_own = client.get(f"/bookings/{own['booking_id']}", headers=headers)
+    read_other = client.get(f"/bookings/{someone_elses['booking_id']}", headers=headers)
+
+    assert listed == {"items": [own], "next_cursor": None}
+    assert read_own.get_json() == own
+    assert_error(read_other, 404, "Not Found", "Booking not found.")
+
+
+@pytest.mark.parametrize(("role", "company"), [("staff", "brighthome"), ("admin", "brighthome")])
+def test_other_companys_booking_is_404(client, login_as, created, role, company):
+    booking = created("staff", "everfresh")
+    headers = login_as(role, company)
+
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=headers)
+    patched = client.patch(
+        f"/bookings/{booking['booking_id']}", headers=headers, json={"status": "confirmed"}
+    )
+
+    assert_error(read, 404, "Not Found", "Booking not found.")
+    assert_error(patched, 404, "Not Found", "Booking not found.")
+    unchanged = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("admin"))
+    assert unchanged.get_json() == booking
+
+
+def test_other_company_filter_is_404(client, login_as, tenants):
+    response = client.get(
+        f"/bookings?company_id={tenants['everfresh'].company_id}",
+        headers=login_as("staff", "brighthome"),
+    )
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+
+
+@pytest.mark.parametrize("booking_id", ["01J0000000000000000000000X", "nope"])
+def test_unknown_booking_is_404(client, login_as, booking_id):
+    response = client.get(f"/bookings/{booking_id}", headers=login_as("superadmin"))
+
+    assert_error(response, 404, "Not Found", "Booking not found.")
+
+
+def test_superadmin_reads_any_booking(client, login_as, created):
+    booking = created("staff", "brighthome")
+
+    response = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("superadmin"))
+
+    assert response.get_json() == booking
+
+
+# --- PATCH /bookings/<id> -------------------------------------------------------------------
+
+
+@pytest.fixture
+def patch(client: FlaskClient, login_as) -> Callable[..., TestResponse]:
+    """Return a function sending a PATCH for a booking as a demo user."""
+
+    def send(booking_id: str, body: Any, role: str = "staff", company: str = "everfresh"):
+        return client.patch(f"/bookings/{booking_id}", headers=login_as(role, company), json=body)
+
+    return send
+
+
+@pytest.mark.parametrize("role", ["staff", "admin", "superadmin"])
+def test_staff_and_admin_change_the_status(created, patch, written, role):
+    booking = created()
+
+    response = patch(booking["booking_id"], {"status": "confirmed"}, role)
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "confirmed"
+    assert body["updated_at"] >= booking["updated_at"]
+    assert ISO_UTC_MS.fullmatch(body["updated_at"])
+    unchanged = {k: v for k, v in body.items() if k not in ("status", "updated_at")}
+    assert unchanged == {k: v for k, v in booking.items() if k not in ("status", "updated_at")}
+    assert written() == (1, 1)
+
+
+def test_status_walks_through_its_life(created, patch):
+    booking_id = created()["booking_id"]
+
+    statuses = [
+        patch(booking_id, {"status": status}).get_json()["status"]
+        for status in ("confirmed", "in_progress", "completed")
+    ]
+
+    assert statuses == ["confirmed", "in_progress", "completed"]
+
+
+def test_assign_and_unassign_staff(created, patch, tenants):
+    booking_id = created()["booking_id"]
+    staff_id = tenants["everfresh"].staff_id
+
+    assigned = patch(booking_id, {"staff_id": staff_id}, "admin")
+    unassigned = patch(booking_id, {"staff_id": None}, "admin")
+
+    assert assigned.status_code == 200
+    assert assigned.get_json()["staff_id"] == staff_id
+    assert unassigned.status_code == 200
+    assert unassigned.get_json()["staff_id"] is None
+
+
+def test_reschedule(client, login_as, created, patch):
+    booking = created()
+
+    response = patch(
+        booking["booking_id"],
+        {"scheduled_date": "2027-02-28", "scheduled_time_start": "08:30", "notes": "Moved."},
+    )
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["scheduled_date"], body["scheduled_time_start"], body["notes"]) == (
+        "2027-02-28",
+        "08:30",
+        "Moved.",
+    )
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == body
+
+
+@pytest.mark.parametrize("staff", ["brighthome", "unknown"])
+def test_staff_member_must_be_of_the_bookings_company(
+    client, login_as, created, patch, tenants, staff
+):
+    booking = created()
+    staff_id = UNKNOWN["staff_id"] if staff == "unknown" else tenants["brighthome"].staff_id
+
+    response = patch(booking["booking_id"], {"staff_id": staff_id}, "admin")
+
+    assert invalid_fields(response) == {"staff_id": "No such staff member in this company."}
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+def test_superadmin_assigns_staff_only_within_the_bookings_company(created, patch, tenants):
+    booking = created("staff", "brighthome")
+
+    wrong = patch(booking["booking_id"], {"staff_id": tenants["everfresh"].staff_id}, "superadmin")
+    right = patch(booking["booking_id"], {"staff_id": tenants["brighthome"].staff_id}, "superadmin")
+
+    assert list(invalid_fields(wrong)) == ["staff_id"]
+    assert right.get_json()["staff_id"] == tenants["brighthome"].staff_id
+
+
+def test_customer_may_not_patch(created, patch):
+    booking = created("customer", customer_id=OMIT)
+
+    response = patch(booking["booking_id"], {"status": "cancelled"}, "customer")
+
+    assert_error(response, 403, "Forbidden", "Your role may not do this.")
+
+
+@pytest.mark.parametrize(
+    ("final", "new"),
+    [
+        ("completed", "pending"),
+        ("completed", "cancelled"),
+        ("cancelled", "confirmed"),
+        ("cancelled", "pending"),
+        ("cancelled", "completed"),
+    ],
+)
+def test_final_status_cannot_change(client, login_as, created, patch, final, new):
+    booking_id = created()["booking_id"]
+    assert patch(booking_id, {"status": final}).status_code == 200
+
+    response = patch(booking_id, {"status": new}, "admin")
+
+    assert_error(
+        response, 409, "Conflict", f"The booking is {final}; its status can no longer change."
+    )
+    read = client.get(f"/bookings/{booking_id}", headers=login_as("staff"))
+    assert read.get_json()["status"] == final
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, {"body": "Send at least one field to change."}),
+        ({"status": None}, {"status": "May be left out, but not null."}),
+        ({"scheduled_date": None}, {"scheduled_date": "May be left out, but not null."}),
+        (
+            {"scheduled_time_start": None},
+            {"scheduled_time_start": "May be left out, but not null."},
+        ),
+        ({"scheduled_date": "2026/12/01"}, {"scheduled_date": "Use a date written YYYY-MM-DD."}),
+        (
+            {"scheduled_time_start": "25:00"},
+            {"scheduled_time_start": "Use a 24-hour time written HH:MM."},
+        ),
+        ({"customer_id": "cust_x"}, {"customer_id": "Unknown field."}),
+        ({"booking_number": "BK-1"}, {"booking_number": "Unknown field."}),
+    ],
+)
+def test_patch_validates_body(client, login_as, created, patch, body, fields):
+    booking = created()
+
+    response = patch(booking["booking_id"], body)
+
+    assert invalid_fields(response) == fields
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+@pytest.mark.parametrize(
+    "body", [{"status": "done"}, {"status": 1}, {"staff_id": 5}, {"notes": "x" * 2001}]
+)
+def test_patch_names_the_bad_field(created, patch, body):
+    response = patch(created()["booking_id"], body)
+
+    assert list(invalid_fields(response)) == list(body)
+
+
+def test_patch_needs_json(client, login_as, created):
+    booking_id = created()["booking_id"]
+
+    response = client.patch(
+        f"/bookings/{booking_id}", headers=login_as("staff"), data="status=confirmed"
+    )
+
+    assert response.status_code == 415

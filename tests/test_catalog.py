@@ -1,0 +1,586 @@
+"""Test the catalogue and company endpoints: roles, tenancy, cursor pagination and validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from everfresh.catalog.models import Customer, Service, Staff
+from everfresh.companies.models import Company
+from everfresh.extensions import db
+
+ISO_UTC_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+UNKNOWN_COMPANY = "comp_01J000000000000000000000000"
+
+# A valid body for each creating endpoint, without the company.
+BODIES: dict[str, dict[str, Any]] = {
+    "/customers": {"name": "Alan Turing", "email": "alan@example.com", "phone": "+44 20 7946 0000"},
+    "/services": {"name": "Window clean", "duration_minutes": 60, "price_cents": 4500},
+    "/staff": {"name": "Rosalind Franklin"},
+    "/companies": {"name": "SparkleCo"},
+}
+MODELS = {"/customers": Customer, "/services": Service, "/staff": Staff, "/companies": Company}
+PREFIXES = {"/customers": "cust", "/services": "serv", "/staff": "staff", "/companies": "comp"}
+KEYS = {
+    "/customers": ["id", "company_id", "name", "email", "phone", "created_at"],
+    "/services": ["id", "company_id", "name", "duration_minutes", "price_cents", "created_at"],
+    "/staff": ["id", "company_id", "name", "user_id", "created_at"],
+    "/companies": ["id", "name", "created_at"],
+}
+CATALOG = ["/customers", "/services", "/staff"]
+
+
+def assert_error(response: TestResponse, status: int, name: str, message: str) -> None:
+    """Check that `response` is the one JSON error shape with exactly this status and message."""
+    assert response.status_code == status
+    assert response.get_json() == {"error": {"code": status, "name": name, "message": message}}
+
+
+def invalid_fields(
+    response: TestResponse, message: str = "The request has invalid fields."
+) -> dict:
+    """Check a 422 in the JSON error shape and return its failing fields."""
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert sorted(error) == ["code", "fields", "message", "name"]
+    assert (error["code"], error["name"], error["message"]) == (
+        422,
+        "Unprocessable Entity",
+        message,
+    )
+    return error["fields"]
+
+
+@pytest.fixture
+def ids_in_db(app: Flask) -> Callable[..., list[str]]:
+    """Return a function listing the ids of a model's rows, optionally of one company, sorted."""
+
+    def ids(model: type, company_id: str | None = None) -> list[str]:
+        with app.app_context():
+            query = db.select(model.id).order_by(model.id)
+            if company_id is not None:
+                query = query.where(model.company_id == company_id)
+            return list(db.session.scalars(query))
+
+    return ids
+
+
+@pytest.fixture
+def add_rows(app: Flask, tenants) -> Callable[[str, int], None]:
+    """Return a function adding `count` extra rows behind an endpoint to both demo companies."""
+
+    def add(path: str, count: int) -> None:
+        with app.app_context():
+            for number in range(count):
+                if path == "/companies":
+                    db.session.add(Company(name=f"Extra company {number}"))
+                    continue
+                for tenant in tenants.values():
+                    fields: dict[str, Any] = {
+                        "company_id": tenant.company_id,
+                        "name": f"Extra {number}",
+                    }
+                    if path == "/services":
+                        fields |= {"duration_minutes": 30, "price_cents": 1000}
+                    db.session.add(MODELS[path](**fields))
+            db.session.commit()
+
+    return add
+
+
+def body_for(path: str, role: str, company_id: str) -> dict[str, Any]:
+    """Return a valid creation body, naming the company when a superadmin must."""
+    if role == "superadmin" and path != "/companies":
+        return {**BODIES[path], "company_id": company_id}
+    return dict(BODIES[path])
+
+
+# --- Role matrix ----------------------------------------------------------------------------
+
+ROLE_MATRIX = [
+    # (method, path, {role: status})
+    ("GET", "/customers", {"customer": 403, "staff": 200, "admin": 200, "superadmin": 200}),
+    ("POST", "/customers", {"customer": 403, "staff": 201, "admin": 201, "superadmin": 201}),
+    ("GET", "/services", {"customer": 200, "staff": 200, "admin": 200, "superadmin": 200}),
+    ("POST", "/services", {"customer": 403, "staff": 403, "admin": 201, "superadmin": 201}),
+    ("GET", "/staff", {"customer": 403, "staff": 200, "admin": 200, "superadmin": 200}),
+    ("POST", "/staff", {"customer": 403, "staff": 403, "admin": 201, "superadmin": 201}),
+    ("GET", "/companies", {"customer": 403, "staff": 403, "admin": 403, "superadmin": 200}),
+    ("POST", "/companies", {"customer": 403, "staff": 403, "admin": 403, "superadmin": 201}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "status"),
+    [
+        (method, path, role, status)
+        for method, path, statuses in ROLE_MATRIX
+        for role, status in statuses.items()
+    ],
+)
+def test_role_matrix(client, login_as, tenants, method, path, role, status):
+    body = body_for(path, role, tenants["everfresh"].company_id) if method == "POST" else None
+
+    response = client.open(path, method=method, headers=login_as(role), json=body)
+
+    if status == 403:
+        assert_error(response, 403, "Forbidden", "Your role may not do this.")
+    else:
+        assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/customers"), ("POST", "/services"), ("GET", "/staff"), ("POST", "/companies")],
+)
+def test_catalog_needs_a_token(client, method, path):
+    response = client.open(path, method=method, json=BODIES[path])
+
+    assert_error(response, 401, "Unauthorized", "Missing or malformed access token.")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="everfresh"'
+
+
+# --- Creating -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_admin_creates_in_own_company(client, login_as, tenants, ids_in_db, path):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.post(path, headers=login_as("admin"), json=BODIES[path])
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert list(body) == KEYS[path]
+    assert re.fullmatch(rf"{PREFIXES[path]}_[0-7][0-9A-HJKMNP-TV-Z]{{25}}", body["id"])
+    assert ISO_UTC_MS.fullmatch(body["created_at"])
+    expected = {**BODIES[path], "id": body["id"], "company_id": company_id}
+    if path == "/staff":
+        expected["user_id"] = None
+    assert {k: v for k, v in body.items() if k != "created_at"} == expected
+    assert body["id"] in ids_in_db(MODELS[path], company_id)
+    listed = client.get(f"{path}?limit=100", headers=login_as("admin")).get_json()["items"]
+    assert body in listed
+
+
+def test_staff_creates_customers(client, login_as, tenants):
+    response = client.post("/customers", headers=login_as("staff"), json={"name": "Only A Name"})
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["company_id"], body["name"], body["email"], body["phone"]) == (
+        tenants["everfresh"].company_id,
+        "Only A Name",
+        None,
+        None,
+    )
+
+
+def test_customer_email_may_use_a_test_domain(client, login_as):
+    response = client.post(
+        "/customers",
+        headers=login_as("staff"),
+        json={"name": "Demo", "email": "Demo@EverFresh.test"},
+    )
+
+    assert response.status_code == 201
+    assert response.get_json()["email"] == "Demo@everfresh.test"
+
+
+def test_strings_are_trimmed(client, login_as):
+    response = client.post("/staff", headers=login_as("admin"), json={"name": "  Spaced Out  "})
+
+    assert response.status_code == 201
+    assert response.get_json()["name"] == "Spaced Out"
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_superadmin_creates_in_the_named_company(client, login_as, tenants, ids_in_db, path):
+    company_id = tenants["brighthome"].company_id
+
+    response = client.post(
+        path, headers=login_as("superadmin"), json={**BODIES[path], "company_id": company_id}
+    )
+
+    assert response.status_code == 201
+    assert response.get_json()["company_id"] == company_id
+    assert response.get_json()["id"] in ids_in_db(MODELS[path], company_id)
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_superadmin_must_name_the_company(client, login_as, ids_in_db, path):
+    before = ids_in_db(MODELS[path])
+
+    response = client.post(path, headers=login_as("superadmin"), json=BODIES[path])
+
+    assert invalid_fields(response) == {"company_id": "A superadmin must name the company."}
+    assert ids_in_db(MODELS[path]) == before
+
+
+@pytest.mark.parametrize("path", CATALOG)
+@pytest.mark.parametrize("role", ["admin", "superadmin"])
+def test_unknown_company_is_404(client, login_as, ids_in_db, path, role):
+    before = ids_in_db(MODELS[path])
+
+    response = client.post(
+        path, headers=login_as(role), json={**BODIES[path], "company_id": UNKNOWN_COMPANY}
+    )
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+    assert ids_in_db(MODELS[path]) == before
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_admin_cannot_create_in_another_company(client, login_as, tenants, ids_in_db, path):
+    company_id = tenants["brighthome"].company_id
+    before = ids_in_db(MODELS[path], company_id)
+
+    response = client.post(
+        path, headers=login_as("admin"), json={**BODIES[path], "company_id": company_id}
+    )
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+    assert ids_in_db(MODELS[path], company_id) == before
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_admin_may_name_own_company(client, login_as, tenants, path):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.post(
+        path, headers=login_as("admin"), json={**BODIES[path], "company_id": company_id}
+    )
+
+    assert response.status_code == 201
+    assert response.get_json()["company_id"] == company_id
+
+
+def test_superadmin_creates_a_company(client, login_as, ids_in_db):
+    response = client.post("/companies", headers=login_as("superadmin"), json={"name": "SparkleCo"})
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert list(body) == KEYS["/companies"]
+    assert body["name"] == "SparkleCo"
+    assert re.fullmatch(r"comp_[0-7][0-9A-HJKMNP-TV-Z]{25}", body["id"])
+    assert ISO_UTC_MS.fullmatch(body["created_at"])
+    assert body["id"] in ids_in_db(Company)
+
+
+def test_new_company_is_usable_at_once(client, login_as):
+    headers = login_as("superadmin")
+    company_id = client.post("/companies", headers=headers, json={"name": "SparkleCo"}).get_json()[
+        "id"
+    ]
+
+    created = client.post(
+        "/services", headers=headers, json={**BODIES["/services"], "company_id": company_id}
+    )
+    listed = client.get(f"/services?company_id={company_id}", headers=headers)
+
+    assert created.status_code == 201
+    assert listed.get_json() == {"items": [created.get_json()], "next_cursor": None}
+
+
+def test_duplicate_company_name_is_409(client, login_as, ids_in_db):
+    before = ids_in_db(Company)
+
+    response = client.post(
+        "/companies", headers=login_as("superadmin"), json={"name": "EverFresh Demo"}
+    )
+
+    assert_error(response, 409, "Conflict", "A company with this name already exists.")
+    assert ids_in_db(Company) == before
+
+
+# --- Tenancy when reading ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CATALOG)
+@pytest.mark.parametrize("company", ["everfresh", "brighthome"])
+def test_company_users_see_only_their_company(
+    client, login_as, tenants, ids_in_db, add_rows, path, company
+):
+    add_rows(path, 2)
+    company_id = tenants[company].company_id
+
+    body = client.get(path, headers=login_as("admin", company)).get_json()
+
+    assert [item["id"] for item in body["items"]] == ids_in_db(MODELS[path], company_id)
+    assert {item["company_id"] for item in body["items"]} == {company_id}
+    assert body["next_cursor"] is None
+
+
+def test_customer_sees_only_own_company_services(client, login_as, tenants, ids_in_db):
+    body = client.get("/services", headers=login_as("customer")).get_json()
+
+    assert [item["id"] for item in body["items"]] == ids_in_db(
+        Service, tenants["everfresh"].company_id
+    )
+    assert sorted(item["name"] for item in body["items"]) == ["Deep clean", "Standard clean"]
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_brighthome_never_sees_everfresh_rows(client, login_as, tenants, path):
+    everfresh = tenants["everfresh"].company_id
+
+    response = client.get(f"{path}?company_id={everfresh}", headers=login_as("staff", "brighthome"))
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_naming_own_company_is_allowed(client, login_as, tenants, ids_in_db, path):
+    company_id = tenants["brighthome"].company_id
+
+    body = client.get(
+        f"{path}?company_id={company_id}", headers=login_as("admin", "brighthome")
+    ).get_json()
+
+    assert [item["id"] for item in body["items"]] == ids_in_db(MODELS[path], company_id)
+
+
+@pytest.mark.parametrize("path", [*CATALOG, "/companies"])
+def test_superadmin_sees_every_company(client, login_as, ids_in_db, path):
+    body = client.get(path, headers=login_as("superadmin")).get_json()
+
+    assert [item["id"] for item in body["items"]] == ids_in_db(MODELS[path])
+    if path != "/companies":
+        assert len({item["company_id"] for item in body["items"]}) == 2
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_superadmin_filters_one_company(client, login_as, tenants, ids_in_db, path):
+    company_id = tenants["brighthome"].company_id
+
+    body = client.get(f"{path}?company_id={company_id}", headers=login_as("superadmin")).get_json()
+
+    assert [item["id"] for item in body["items"]] == ids_in_db(MODELS[path], company_id)
+    assert body["items"]
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_superadmin_naming_unknown_company_is_404(client, login_as, path):
+    response = client.get(f"{path}?company_id={UNKNOWN_COMPANY}", headers=login_as("superadmin"))
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+
+
+def test_company_list_items(client, login_as, tenants):
+    items = client.get("/companies", headers=login_as("superadmin")).get_json()["items"]
+
+    assert sorted((item["id"], item["name"]) for item in items) == sorted(
+        [
+            (tenants["everfresh"].company_id, "EverFresh Demo"),
+            (tenants["brighthome"].company_id, "BrightHome Demo"),
+        ]
+    )
+    assert all(list(item) == KEYS["/companies"] for item in items)
+
+
+# --- Cursor pagination ---------------------------------------------------------------------
+
+
+def walk(client: FlaskClient, path: str, headers: dict[str, str], limit: int) -> list[list[str]]:
+    """Follow `next_cursor` from the first page to the last; return each page's ids."""
+    pages: list[list[str]] = []
+    url = f"{path}?limit={limit}"
+    while True:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200
+        body = response.get_json()
+        assert sorted(body) == ["items", "next_cursor"]
+        pages.append([item["id"] for item in body["items"]])
+        if body["next_cursor"] is None:
+            return pages
+        assert isinstance(body["next_cursor"], str)
+        assert len(pages) < 50, "pagination does not end"
+        url = f"{path}?limit={limit}&cursor={body['next_cursor']}"
+
+
+@pytest.mark.parametrize("path", [*CATALOG, "/companies"])
+@pytest.mark.parametrize("limit", [1, 2])
+def test_pages_walk_every_row_once(client, login_as, ids_in_db, add_rows, path, limit):
+    add_rows(path, 3)
+    everything = ids_in_db(MODELS[path])
+
+    pages = walk(client, path, login_as("superadmin"), limit)
+
+    assert [row for page in pages for row in page] == everything
+    assert all(len(page) == limit for page in pages[:-1])
+    assert 1 <= len(pages[-1]) <= limit
+
+
+def test_last_page_has_no_cursor_when_exactly_full(client, login_as, tenants, ids_in_db):
+    everfresh = ids_in_db(Service, tenants["everfresh"].company_id)
+
+    body = client.get("/services?limit=2", headers=login_as("admin")).get_json()
+
+    assert len(everfresh) == 2
+    assert [item["id"] for item in body["items"]] == everfresh
+    assert body["next_cursor"] is None
+
+
+def test_pagination_keeps_the_company_scope(client, login_as, tenants, ids_in_db, add_rows):
+    add_rows("/customers", 3)
+
+    pages = walk(client, "/customers", login_as("staff", "brighthome"), 1)
+
+    assert [row for page in pages for row in page] == ids_in_db(
+        Customer, tenants["brighthome"].company_id
+    )
+
+
+def test_default_page_size_is_fifty(client, login_as, add_rows):
+    add_rows("/staff", 30)
+
+    first = client.get("/staff", headers=login_as("superadmin")).get_json()
+    second = client.get(
+        f"/staff?cursor={first['next_cursor']}", headers=login_as("superadmin")
+    ).get_json()
+
+    assert len(first["items"]) == 50
+    assert len(second["items"]) == 62 - 50
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        ("/customers", "0"),
+        ("/services", "-1"),
+        ("/staff", "101"),
+        ("/companies", "abc"),
+        ("/users", "1.5"),
+        ("/customers", ""),
+    ],
+)
+def test_bad_limit_is_422(client, login_as, path, limit):
+    response = client.get(f"{path}?limit={limit}", headers=login_as("superadmin"))
+
+    assert list(invalid_fields(response, "The query string has invalid parameters.")) == ["limit"]
+
+
+def test_limit_of_a_hundred_is_allowed(client, login_as):
+    response = client.get("/customers?limit=100", headers=login_as("superadmin"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/customers", "!!!!"),
+        ("/services", "AAAA"),
+        ("/staff", "zzzz"),
+        ("/companies", "not a cursor"),
+        ("/users", "%00"),
+        ("/customers", "a"),
+        ("/services", "x" * 300),
+        # "cust_?" in the standard alphabet; cursors are URL-safe base64.
+        ("/staff", "Y3VzdF8/"),
+    ],
+    ids=["bangs", "nul-bytes", "not-ascii", "spaces", "percent-nul", "one-char", "long", "slash"],
+)
+def test_garbage_cursor_is_422(client, login_as, path, cursor):
+    response = client.get(f"{path}?cursor={cursor}", headers=login_as("superadmin"))
+
+    assert invalid_fields(response) == {"cursor": "Not a cursor from a previous page."}
+
+
+# --- Validation of bodies -------------------------------------------------------------------
+
+
+VALIDATION = [
+    ("/customers", {}, ["name"]),
+    ("/customers", {"name": "   "}, ["name"]),
+    ("/customers", {"name": 5}, ["name"]),
+    ("/customers", {"name": "A", "email": "not-an-email"}, ["email"]),
+    ("/customers", {"name": "A", "phone": "call me"}, ["phone"]),
+    ("/customers", {"name": "A", "address": "1 Road"}, ["address"]),
+    ("/services", {}, ["duration_minutes", "name", "price_cents"]),
+    (
+        "/services",
+        {"name": "S", "duration_minutes": "60", "price_cents": 100},
+        ["duration_minutes"],
+    ),
+    (
+        "/services",
+        {"name": "S", "duration_minutes": True, "price_cents": 100},
+        ["duration_minutes"],
+    ),
+    ("/services", {"name": "S", "duration_minutes": 60, "price_cents": False}, ["price_cents"]),
+    (
+        "/services",
+        {"name": "S", "duration_minutes": 60.0, "price_cents": 100},
+        ["duration_minutes"],
+    ),
+    ("/services", {"name": "S", "duration_minutes": 0, "price_cents": 100}, ["duration_minutes"]),
+    ("/services", {"name": "S", "duration_minutes": 60, "price_cents": -1}, ["price_cents"]),
+    ("/services", {"name": "S", "duration_minutes": 60, "price_cents": 100, "tax": 1}, ["tax"]),
+    ("/staff", {}, ["name"]),
+    ("/staff", {"name": 1}, ["name"]),
+    ("/staff", {"name": "Ann", "user_id": "user_x"}, ["user_id"]),
+    ("/companies", {}, ["name"]),
+    ("/companies", {"name": 1}, ["name"]),
+    ("/companies", {"name": "x" * 201}, ["name"]),
+    ("/companies", {"name": "Co", "id": "comp_mine"}, ["id"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "fields"),
+    VALIDATION,
+    ids=[f"{path}-{json.dumps(body)[:40]}" for path, body, _ in VALIDATION],
+)
+def test_create_validates_body(client, login_as, ids_in_db, path, body, fields):
+    role = "superadmin" if path == "/companies" else "admin"
+    before = ids_in_db(MODELS[path])
+
+    response = client.post(path, headers=login_as(role), json=body)
+
+    failing = invalid_fields(response)
+    assert sorted(failing) == fields
+    for name in fields:
+        if name not in BODIES[path] and name not in ("company_id",):
+            assert failing[name] == "Unknown field."
+    assert ids_in_db(MODELS[path]) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/customers", []), ("/services", "a string"), ("/staff", 12), ("/companies", None)],
+)
+def test_body_must_be_an_object(client, login_as, path, body):
+    response = client.post(
+        path, headers=login_as("superadmin"), data=json.dumps(body), content_type="application/json"
+    )
+
+    assert list(invalid_fields(response)) == ["body"]
+
+
+@pytest.mark.parametrize("path", [*CATALOG, "/companies"])
+def test_create_needs_json(client, login_as, path):
+    response = client.post(path, headers=login_as("superadmin"), data="name=x")
+
+    assert response.status_code == 415
+    assert response.get_json()["error"]["code"] == 415
+    assert response.get_json()["error"]["name"] == "Unsupported Media Type"
+
+
+@pytest.mark.parametrize("path", [*CATALOG, "/companies"])
+def test_create_refuses_malformed_json(client, login_as, path):
+    response = client.post(
+        path, headers=login_as("superadmin"), data='{"name": ', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == 400
+    assert response.get_json()["error"]["name"] == "Bad Request"
