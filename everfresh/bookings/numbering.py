@@ -11,8 +11,7 @@ def next_booking_number(company_id: str) -> str:
 
     The UPDATE locks the company row until commit, so concurrent creators (in any worker
     or host) queue behind each other, and a rollback gives the number back: numbers stay
-    unique and gap-free. It must run before the event-log insert so that a company's event
-    ids are also handed out in commit order.
+    unique and gap-free.
     """
     claimed = db.session.execute(
         update(Company)

@@ -26,6 +26,9 @@ class Company(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The last booking number handed out; bumped under a row lock so numbers never repeat.
     last_booking_number: Mapped[int] = mapped_column(default=FIRST_BOOKING_NUMBER - 1)
+    # The last event sequence number; bumped under the same lock, so a company's events
+    # are numbered 1, 2, 3, ... in commit order.
+    last_event_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def to_json(self) -> dict[str, Any]:

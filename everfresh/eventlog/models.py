@@ -6,9 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from everfresh.companies.models import Company
 from everfresh.extensions import db
 from everfresh.timestamps import UTCDateTime, utcnow
 
@@ -27,6 +28,9 @@ class Event(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
+    # 1, 2, 3, ... per company in commit order: lets each worker deliver a company's events
+    # in order even when two workers' publishes cross on their way through Redis.
+    sequence: Mapped[int]
     type: Mapped[str] = mapped_column(String(40))
     # The payload exactly as it goes on the wire, serialised once when the event is recorded.
     payload: Mapped[str] = mapped_column(Text)
@@ -34,9 +38,21 @@ class Event(db.Model):
 
     @classmethod
     def record(cls, company_id: str, type: str, payload: dict[str, Any]) -> Event:
-        """Add an event to the current transaction; it commits or rolls back with the change."""
+        """Add an event to the current transaction; it commits or rolls back with the change.
+
+        Numbering the event locks the company row until commit, so a company's events are
+        written one transaction at a time and their ids, too, follow commit order.
+        """
+        sequence = db.session.execute(
+            update(Company)
+            .where(Company.id == company_id)
+            .values(last_event_sequence=Company.last_event_sequence + 1)
+            .returning(Company.last_event_sequence)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
         event = cls(
             company_id=company_id,
+            sequence=sequence,
             type=type,
             payload=json.dumps(payload, separators=(",", ":")),
         )

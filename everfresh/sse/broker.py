@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import gevent
 import redis
@@ -32,6 +33,16 @@ log = logging.getLogger(__name__)
 # How many recently delivered event ids a worker remembers to drop duplicates
 # (a catch-up after a Redis outage can overlap what already arrived live).
 RECENT_EVENT_IDS = 4096
+
+
+class Envelope(NamedTuple):
+    """A committed event on its way to streams: its company, id, place in line and frame."""
+
+    company_id: str
+    event_id: int
+    # The company's event number, 1, 2, 3, ... in commit order.
+    sequence: int
+    frame: bytes
 
 
 class Closed(enum.Enum):
@@ -139,10 +150,10 @@ class Broker:
             del self._by_company[subscriber.company_id]
         OPEN_STREAMS.dec()
 
-    def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
+    def publish(self, envelope: Envelope) -> None:
         """Send a committed event's frame to every stream that should see it."""
         EVENTS_PUBLISHED.inc()
-        self.deliver(company_id, event_id, frame)
+        self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
 
     def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
         """Queue `frame` for this process's matching subscribers; return how many got it."""
@@ -196,6 +207,8 @@ class RedisBroker(Broker):
     """
 
     OUTBOX_SIZE = 10_000
+    # How long an event waits for an earlier one of its company before giving up on it.
+    HOLD_SECONDS = 1.0
     # Events committed this long before the last healthy moment are re-read after an outage,
     # covering publishes that were in flight when the connection broke.
     CATCH_UP_MARGIN = timedelta(seconds=10)
@@ -219,9 +232,12 @@ class RedisBroker(Broker):
         self._greenlets: list[gevent.Greenlet] = []
         self.connected = False
         self._healthy_at = datetime.now(UTC)
-        # Called after a reconnect with a moment before the outage; returns the
-        # (company_id, event_id, frame) of every event logged since, to re-deliver.
-        self.catch_up: Callable[[datetime], Iterable[tuple[str, int, bytes]]] | None = None
+        # Called after a reconnect with a moment before the outage; returns every event
+        # logged since then, to re-deliver.
+        self.catch_up: Callable[[datetime], Iterable[Envelope]] | None = None
+        # Per company: the sequence number expected next, and later events held until it comes.
+        self._next_sequence: dict[str, int] = {}
+        self._held: dict[str, dict[int, Envelope]] = {}
 
     def channel(self, company_id: str) -> str:
         """Return the Redis channel carrying one company's events."""
@@ -232,14 +248,15 @@ class RedisBroker(Broker):
         if not self._greenlets:
             self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._publish_forever)]
 
-    def publish(self, company_id: str, event_id: int, frame: bytes) -> None:
+    def publish(self, envelope: Envelope) -> None:
         """Hand the frame to the publisher greenlet; never wait on Redis."""
         EVENTS_PUBLISHED.inc()
         self.start()
+        header = b"%d %d\n" % (envelope.event_id, envelope.sequence)
         try:
-            self._outbox.put_nowait((self.channel(company_id), b"%d\n" % event_id + frame))
+            self._outbox.put_nowait((self.channel(envelope.company_id), header + envelope.frame))
         except Full:
-            log.error("Redis outbox full; event %s reaches streams by catch-up only", event_id)
+            log.error("Redis outbox full; event %s reaches streams by catch-up", envelope.event_id)
 
     def ping(self) -> bool:
         """Tell whether Redis answers right now."""
@@ -291,15 +308,58 @@ class RedisBroker(Broker):
 
     def _deliver_message(self, channel: bytes, data: bytes) -> None:
         company_id = channel[len(self._channel_prefix) :].decode()
-        event_id, _, frame = data.partition(b"\n")
-        self.deliver(company_id, int(event_id), frame)
+        header, _, frame = data.partition(b"\n")
+        event_id, sequence = header.split()
+        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+
+    def receive(self, envelope: Envelope) -> None:
+        """Deliver an event from Redis in its company's commit order.
+
+        Two workers' publishes can cross on their way through Redis; an event that arrives
+        before an earlier one of its company waits for it, at most HOLD_SECONDS.
+        """
+        company_id, sequence = envelope.company_id, envelope.sequence
+        expected = self._next_sequence.get(company_id)
+        if expected is not None and sequence > expected:
+            held = self._held.setdefault(company_id, {})
+            held[sequence] = envelope
+            if len(held) == 1:
+                gevent.spawn_later(self.HOLD_SECONDS, self._stop_waiting, company_id, expected)
+            return
+        self.deliver(company_id, envelope.event_id, envelope.frame)
+        if expected is None or sequence == expected:
+            self._next_sequence[company_id] = sequence + 1
+            self._release_held(company_id)
+
+    def _release_held(self, company_id: str) -> None:
+        held = self._held.get(company_id)
+        while held and self._next_sequence[company_id] in held:
+            envelope = held.pop(self._next_sequence[company_id])
+            self.deliver(company_id, envelope.event_id, envelope.frame)
+            self._next_sequence[company_id] = envelope.sequence + 1
+        if not held:
+            self._held.pop(company_id, None)
+
+    def _stop_waiting(self, company_id: str, missing: int) -> None:
+        # The missing event was lost in transit (a Redis outage): deliver what came after it,
+        # in order; it still reaches streams through catch-up, and reconnects through replay.
+        held = self._held.get(company_id)
+        if not held or self._next_sequence.get(company_id) != missing:
+            return
+        log.warning("Event %s of company %s never arrived; moving on", missing, company_id)
+        self._next_sequence[company_id] = min(held)
+        self._release_held(company_id)
+        if self._held.get(company_id):
+            gevent.spawn_later(
+                self.HOLD_SECONDS, self._stop_waiting, company_id, self._next_sequence[company_id]
+            )
 
     def _catch_up(self) -> None:
         if self.catch_up is None:
             return
         try:
             since = self._healthy_at - self.CATCH_UP_MARGIN
-            for company_id, event_id, frame in self.catch_up(since):
-                self.deliver(company_id, event_id, frame)
+            for envelope in self.catch_up(since):
+                self.receive(envelope)
         except Exception:
             log.exception("Catching up after a Redis outage failed")

@@ -8,6 +8,7 @@ from flask import Flask
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
+from everfresh.sse.broker import Envelope
 from everfresh.sse.frames import booking_frame
 from everfresh.sse.replay import events_since
 
@@ -15,10 +16,11 @@ from everfresh.sse.replay import events_since
 def publish_booking_event(sender: Flask, event: Event) -> None:
     """Publish a committed `booking_created` event to every stream of its company."""
     frame = booking_frame(event.id, event.type, event.payload)
-    sender.extensions["everfresh.broker"].publish(event.company_id, event.id, frame)
+    envelope = Envelope(event.company_id, event.id, event.sequence, frame)
+    sender.extensions["everfresh.broker"].publish(envelope)
 
 
-def catch_up_from_log(app: Flask, since: datetime) -> list[tuple[str, int, bytes]]:
+def catch_up_from_log(app: Flask, since: datetime) -> list[Envelope]:
     """Read the events logged since `since` for re-delivery after a Redis outage."""
     with app.app_context():
         try:

@@ -8,6 +8,7 @@ from flask import current_app, request
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
+from everfresh.sse.broker import Envelope
 from everfresh.sse.frames import booking_frame
 from everfresh.timestamps import utcnow
 
@@ -37,14 +38,17 @@ def replay_since(event_id: int, company_id: str | None) -> list[tuple[int, bytes
     return [(row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
 
 
-def events_since(moment: datetime) -> list[tuple[str, int, bytes]]:
-    """Return (company_id, id, frame) for every event logged since `moment`, oldest first."""
+def events_since(moment: datetime) -> list[Envelope]:
+    """Return every event logged since `moment`, oldest first, ready to deliver."""
     rows = db.session.execute(
-        db.select(Event.id, Event.company_id, Event.type, Event.payload)
+        db.select(Event.id, Event.company_id, Event.sequence, Event.type, Event.payload)
         .where(Event.created_at >= moment)
         .order_by(Event.id)
     ).all()
-    return [(row.company_id, row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
+    return [
+        Envelope(row.company_id, row.id, row.sequence, booking_frame(row.id, row.type, row.payload))
+        for row in rows
+    ]
 
 
 def prune_events() -> int:
