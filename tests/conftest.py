@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
 from everfresh.companies.models import Company  # noqa: E402
 from everfresh.demo import seed_demo  # noqa: E402
 from everfresh.extensions import db  # noqa: E402
-from tests.live import LiveServer, prepare_database  # noqa: E402
+from tests.live import LiveServer, PrivateRedis, prepare_database  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
@@ -183,3 +184,14 @@ def live_server(tmp_path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """Run a redis-server of the test's own on a free port, to stop and start at will."""
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
