@@ -48,6 +48,17 @@ def wait_for(condition, timeout: float = 10, interval: float = 0.1) -> bool:
     return condition()
 
 
+def read_until(sock: socket.socket, marker: bytes) -> bool:
+    """Read from `sock` until `marker` has arrived; False if the connection ends first."""
+    seen = b""
+    while marker not in seen:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return False
+        seen = seen[-len(marker) :] + chunk
+    return True
+
+
 def received_ids(frames) -> list[str]:
     return [frame.json["booking_id"] for frame in frames if frame.event == "booking_created"]
 
@@ -151,3 +162,33 @@ def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
                 frames = [again.next_event() for _ in missed]
         assert received_ids(frames) == missed
         stream.close()
+
+
+def test_the_api_keeps_answering_while_a_worker_holds_thousands_of_streams(live_server):
+    server = live_server(SSE_MAX_STREAMS_PER_USER="100000")
+    token = server.login("staff@everfresh.test")
+    request = (
+        f"GET /sse/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    sockets = []
+    try:
+        for _ in range(2000):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(request)
+            sockets.append(sock)
+        # Every stream is open (each greeted) before the API is asked anything.
+        for sock in sockets:
+            assert read_until(sock, b"connection_established")
+        assert metric(server, "everfresh_open_streams") == 2000
+
+        # One SQLite connection per worker: an open stream holding it would starve these.
+        assert server.request("GET", "/auth/me", token=token).status == 200
+        booking = server.create_booking(token)
+        assert (
+            server.request("GET", f"/bookings/{booking['booking_id']}", token=token).status == 200
+        )
+        for sock in sockets[:: len(sockets) // 20]:
+            assert read_until(sock, booking["booking_id"].encode())
+    finally:
+        for sock in sockets:
+            sock.close()
