@@ -73,13 +73,13 @@ def on_exit(server):
 
 def post_worker_init(worker):
     """Start the broker and the watcher that ends streams when the worker is told to stop."""
-    from everfresh.sse.lifecycle import watch_worker
+    from everfresh.lifecycle import watch_worker
 
     watch_worker(worker)
 
 
 def worker_int(worker):
     """On SIGINT/SIGQUIT (Ctrl-C), say goodbye to every stream before the worker exits."""
-    from everfresh.sse.lifecycle import say_goodbye
+    from everfresh.lifecycle import say_goodbye
 
     say_goodbye(worker)

@@ -1,4 +1,4 @@
-"""Tie streams to the gunicorn worker's life: start the broker, and say goodbye on shutdown."""
+"""Run EverFresh's part of a gunicorn worker's life: start its background work, end its streams."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 import gevent
 
 from everfresh.database import check_driver_cooperates_with_gevent
+from everfresh.retention import start_pruning
+from everfresh.sse.broker import Broker
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +17,12 @@ log = logging.getLogger(__name__)
 GOODBYE_SECONDS = 2.0
 
 
-def _broker_of(worker: Any):  # noqa: ANN202 - a gunicorn worker is untyped
+def _broker_of(worker: Any) -> Broker:
     return worker.wsgi.extensions["everfresh.broker"]
 
 
 def watch_worker(worker: Any) -> None:
-    """Check the database driver, start the broker, and end every stream when the worker stops.
+    """Check the driver, start the broker, guard and pruner, and end streams when the worker stops.
 
     On SIGTERM gunicorn only sets `worker.alive = False` and waits for requests to finish;
     never-ending streams would hold it until `graceful_timeout`. Watching the flag lets the
@@ -30,6 +32,7 @@ def watch_worker(worker: Any) -> None:
     broker = _broker_of(worker)
     broker.start()
     worker.wsgi.extensions["everfresh.stream_guard"].start()
+    start_pruning(worker.wsgi)
 
     def watch() -> None:
         while worker.alive:
