@@ -19,18 +19,12 @@ from werkzeug.test import TestResponse
 from everfresh.auth.models import User
 from everfresh.catalog.models import Customer, Staff
 from everfresh.extensions import db
+from tests.assertions import ISO_UTC_MS, assert_error
 
 DEMO_PASSWORD = "everfresh-demo"
 USER_ID = re.compile(r"user_[0-7][0-9A-HJKMNP-TV-Z]{25}")
-ISO_UTC_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 USER_KEYS = ["id", "email", "name", "role", "company_id", "customer_id", "active", "created_at"]
 AUTHENTICATE = 'Bearer realm="everfresh"'
-
-
-def assert_error(response: TestResponse, status: int, name: str, message: str) -> None:
-    """Check that `response` is the one JSON error shape with exactly this status and message."""
-    assert response.status_code == status
-    assert response.get_json() == {"error": {"code": status, "name": name, "message": message}}
 
 
 def assert_unauthorized(response: TestResponse, message: str) -> None:

@@ -18,6 +18,7 @@ from everfresh.catalog.models import Customer
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
+from tests.assertions import EVENT_KEYS, ISO_UTC_MS, assert_error, invalid_fields
 
 BOOKING_KEYS = [
     "booking_id",
@@ -33,20 +34,7 @@ BOOKING_KEYS = [
     "created_at",
     "updated_at",
 ]
-EVENT_KEYS = [
-    "booking_id",
-    "booking_number",
-    "customer_id",
-    "service_id",
-    "staff_id",
-    "scheduled_date",
-    "scheduled_time_start",
-    "status",
-    "created_at",
-    "company_id",
-]
 ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
-ISO_UTC_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 # Marks a field left out of the request body altogether.
 OMIT = object()
 UNKNOWN = {
@@ -54,27 +42,6 @@ UNKNOWN = {
     "service_id": "serv_01J000000000000000000000000",
     "staff_id": "staff_01J000000000000000000000000",
 }
-
-
-def assert_error(response: TestResponse, status: int, name: str, message: str) -> None:
-    """Check that `response` is the one JSON error shape with exactly this status and message."""
-    assert response.status_code == status
-    assert response.get_json() == {"error": {"code": status, "name": name, "message": message}}
-
-
-def invalid_fields(
-    response: TestResponse, message: str = "The request has invalid fields."
-) -> dict:
-    """Check a 422 in the JSON error shape and return its failing fields."""
-    assert response.status_code == 422
-    error = response.get_json()["error"]
-    assert sorted(error) == ["code", "fields", "message", "name"]
-    assert (error["code"], error["name"], error["message"]) == (
-        422,
-        "Unprocessable Entity",
-        message,
-    )
-    return error["fields"]
 
 
 @pytest.fixture

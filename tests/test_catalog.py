@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.extensions import db
+from tests.assertions import ISO_UTC_MS, assert_error, invalid_fields
 
-ISO_UTC_MS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 UNKNOWN_COMPANY = "comp_01J000000000000000000000000"
 
 # A valid body for each creating endpoint, without the company.
@@ -35,27 +34,6 @@ KEYS = {
     "/companies": ["id", "name", "created_at"],
 }
 CATALOG = ["/customers", "/services", "/staff"]
-
-
-def assert_error(response: TestResponse, status: int, name: str, message: str) -> None:
-    """Check that `response` is the one JSON error shape with exactly this status and message."""
-    assert response.status_code == status
-    assert response.get_json() == {"error": {"code": status, "name": name, "message": message}}
-
-
-def invalid_fields(
-    response: TestResponse, message: str = "The request has invalid fields."
-) -> dict:
-    """Check a 422 in the JSON error shape and return its failing fields."""
-    assert response.status_code == 422
-    error = response.get_json()["error"]
-    assert sorted(error) == ["code", "fields", "message", "name"]
-    assert (error["code"], error["name"], error["message"]) == (
-        422,
-        "Unprocessable Entity",
-        message,
-    )
-    return error["fields"]
 
 
 @pytest.fixture

@@ -8,23 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from tests.assertions import EVENT_KEYS
 from tests.live import JWT_TEST_KEY, SSEStream
 
 pytestmark = pytest.mark.live
 
 CONNECTED = '{"type":"connection_established","message":"Connected to SSE server"}'
-BOOKING_KEYS = [
-    "booking_id",
-    "booking_number",
-    "customer_id",
-    "service_id",
-    "staff_id",
-    "scheduled_date",
-    "scheduled_time_start",
-    "status",
-    "created_at",
-    "company_id",
-]
 
 
 @pytest.fixture
@@ -104,7 +93,7 @@ def test_a_booking_reaches_its_company_streams_and_no_other(server):
         frame = received[name]
         assert frame.event == "booking_created", name
         assert int(frame.id) > 0
-        assert list(frame.json) == BOOKING_KEYS
+        assert list(frame.json) == EVENT_KEYS
         assert frame.json == {
             "booking_id": booking["booking_id"],
             "booking_number": booking["booking_number"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String, update
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
@@ -34,3 +34,19 @@ class Company(db.Model):
     def to_json(self) -> dict[str, Any]:
         """Serialise the company for the API."""
         return {"id": self.id, "name": self.name, "created_at": iso_utc(self.created_at)}
+
+
+def claim_next(company_id: str, counter: InstrumentedAttribute[int]) -> int:
+    """Bump one of the company's counters in the current transaction and return its new value.
+
+    The UPDATE locks the company row until commit, so concurrent writers (in any worker or
+    host) queue behind each other, and a rollback gives the value back: counters stay
+    unique, gap-free and in commit order.
+    """
+    return db.session.execute(
+        update(Company)
+        .where(Company.id == company_id)
+        .values({counter: counter + 1})
+        .returning(counter)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()

@@ -6,10 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, update
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from everfresh.companies.models import Company
+from everfresh.companies.models import Company, claim_next
 from everfresh.extensions import db
 from everfresh.timestamps import UTCDateTime, utcnow
 
@@ -43,16 +43,9 @@ class Event(db.Model):
         Numbering the event locks the company row until commit, so a company's events are
         written one transaction at a time and their ids, too, follow commit order.
         """
-        sequence = db.session.execute(
-            update(Company)
-            .where(Company.id == company_id)
-            .values(last_event_sequence=Company.last_event_sequence + 1)
-            .returning(Company.last_event_sequence)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
         event = cls(
             company_id=company_id,
-            sequence=sequence,
+            sequence=claim_next(company_id, Company.last_event_sequence),
             type=type,
             payload=json.dumps(payload, separators=(",", ":")),
         )
