@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import gevent
@@ -44,7 +45,15 @@ def watch_worker(worker: Any) -> None:
 
 
 def say_goodbye(worker: Any) -> None:
-    """Send `server_shutdown` to every stream and give them a moment to flush it."""
+    """Send `server_shutdown` to every stream, give them a moment to flush it, and exit.
+
+    gunicorn would exit next with `sys.exit` from a greenlet while the interpreter is
+    already shutting down, which gevent reports as a crash on every Ctrl-C; once the
+    streams are closed there is nothing left to do, so the worker ends here, quietly.
+    """
     broker = _broker_of(worker)
     broker.shutdown()
     broker.wait_until_idle(GOODBYE_SECONDS)
+    worker.log.info("Worker exiting (pid: %s)", worker.pid)
+    logging.shutdown()
+    os._exit(0)
