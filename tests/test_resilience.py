@@ -132,7 +132,13 @@ def test_a_storm_of_vanishing_clients_leaves_no_subscribers_and_flat_memory(live
 def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
     live_server, redis_url, redis_prefix
 ):
-    server = live_server(WEB_CONCURRENCY="2", REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix)
+    # The dead worker's streams keep their Redis leases until they lapse; not this test's topic.
+    server = live_server(
+        WEB_CONCURRENCY="2",
+        REDIS_URL=redis_url,
+        REDIS_PREFIX=redis_prefix,
+        SSE_MAX_STREAMS_PER_USER="100",
+    )
     token = server.login("staff@everfresh.test")
     streams = []
     for _ in range(8):

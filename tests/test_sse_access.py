@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from everfresh import create_app
@@ -69,6 +71,21 @@ def test_the_limit_is_shared_by_every_worker_through_redis(database_url, redis_u
     assert third is not None
     for lease in (second, third):
         limiters[1].release(user_id, lease)
+
+
+def test_a_dead_workers_leases_lapse_instead_of_locking_the_user_out(redis_url, redis_prefix):
+    from everfresh.sse.limits import RedisStreamLimiter
+
+    crashed = RedisStreamLimiter(1, redis_url, redis_prefix)
+    crashed.LEASE_SECONDS = 1
+    assert crashed.acquire("user_1") is not None
+    survivor = RedisStreamLimiter(1, redis_url, redis_prefix)
+    assert survivor.acquire("user_1") is None
+    # The crashed worker renews nothing (time.sleep does not run its greenlets).
+    time.sleep(1.2)
+    lease = survivor.acquire("user_1")
+    assert lease is not None
+    survivor.release("user_1", lease)
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,8 @@ class RedisStreamLimiter(StreamLimiter):
     simply stops renewing, so its leases lapse instead of locking users out.
     """
 
-    LEASE_SECONDS = 60
+    # How long a crashed worker's streams still count against their users.
+    LEASE_SECONDS = 30
 
     def __init__(self, max_streams: int, redis_url: str, prefix: str) -> None:
         super().__init__(max_streams)
