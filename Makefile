@@ -35,3 +35,18 @@ test: $(VENV)/.dev lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Benchmarks (issue 7; see bench/README.md): `make bench`, `make bench BENCH_QUICK=1` (1-2 minutes),
+# knobs as BENCH_* variables; `make bench-plot` draws docs/bench-latency.png from the newest results.
+.PHONY: bench bench-plot
+
+$(VENV)/.bench: bench/requirements.txt | $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench
+	ulimit -n "$$(ulimit -Hn)" && timeout --kill-after=30 "$${BENCH_HARD_TIMEOUT:-4000}" \
+		$(BIN)/python -m bench run
+
+bench-plot: $(VENV)/.bench
+	$(BIN)/python -m bench plot

@@ -1,0 +1,1 @@
+"""Reference apps the harness measures EverFresh against, served by the same gunicorn settings."""

@@ -1,0 +1,182 @@
+"""Judge a run's measurements against issue 7's targets: met, not met, or not measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_RSS_PER_STREAM_KB = 25
+MAX_P99_OVER_FLOOR = 1.25
+MIN_FLASK_SSE_P99_OVER_EVERFRESH = 3.0
+MIN_THROUGHPUT_RATIO = 0.5
+MAX_LOGIN_STALL_MS = 20
+FLOOR_COMPARISON_STREAMS = 5000
+FLASK_SSE_COMPARISON_STREAMS = 2000
+
+
+def find_fanout(
+    results: dict[str, Any], app: str, streams: int, workers: int = 1
+) -> dict[str, Any] | None:
+    """Return the fan-out result of `app` at `streams` streams on `workers` workers, if any."""
+    for run in results.get("fanout", []):
+        if (run.get("app"), run.get("streams"), run.get("workers")) == (app, streams, workers):
+            return run
+    return None
+
+
+def held_every_event(run: dict[str, Any] | None) -> bool:
+    """Tell whether a fan-out run opened every stream and delivered every event to each."""
+    return bool(
+        run
+        and "error" not in run
+        and run["opened"] == run["streams"]
+        and run["lost"] == 0
+        and run["closed_early"] == 0
+        and run["delivered"] == run["expected_deliveries"] > 0
+    )
+
+
+def _target(
+    name: str, goal: str, measured: str, met: bool | None, detail: str = ""
+) -> dict[str, Any]:
+    return {"target": name, "goal": goal, "measured": measured, "met": met, "detail": detail}
+
+
+def _not_measured(name: str, goal: str, why: str) -> dict[str, Any]:
+    return _target(name, goal, f"not measured ({why})", None, why)
+
+
+def _hold(results: dict[str, Any], name: str, streams: int, workers: int) -> dict[str, Any]:
+    goal = f"{streams:,} streams on {workers} worker(s), every event delivered"
+    run = find_fanout(results, "everfresh", streams, workers)
+    if run is None:
+        return _not_measured(name, goal, f"no EverFresh run at {streams} streams/{workers} workers")
+    if "error" in run:
+        return _target(name, goal, f"failed: {run['error']}", False)
+    measured = (
+        f"{run['opened']:,}/{streams:,} open, {run['lost']:,} of "
+        f"{run['expected_deliveries']:,} deliveries lost, {run['closed_early']} closed early"
+    )
+    return _target(name, goal, measured, held_every_event(run))
+
+
+def _ratio_of_p99(
+    results: dict[str, Any], numerator: str, denominator: str, streams: int
+) -> tuple[float | None, str]:
+    top = find_fanout(results, numerator, streams)
+    bottom = find_fanout(results, denominator, streams)
+    missing = [name for name, run in ((numerator, top), (denominator, bottom)) if not run]
+    if missing:
+        return None, f"no run of {', '.join(missing)} at {streams} streams"
+    failed = [name for name, run in ((numerator, top), (denominator, bottom)) if "error" in run]
+    if failed:
+        return None, f"the run of {', '.join(failed)} at {streams} streams failed"
+    top_p99, bottom_p99 = top["latency_ms"]["p99"], bottom["latency_ms"]["p99"]
+    if not top_p99 or not bottom_p99:
+        return None, "no latency samples"
+    return top_p99 / bottom_p99, f"{numerator} p99 {top_p99} ms / {denominator} p99 {bottom_p99} ms"
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return one row per target with the measured numbers and whether it is met."""
+    rows = [
+        _hold(results, "One worker holds 10,000 streams", 10_000, 1),
+        _hold(results, "4 workers + Redis hold 20,000 streams", 20_000, 4),
+    ]
+
+    name, goal = "RSS per idle stream", f"<= {MAX_RSS_PER_STREAM_KB} KB"
+    sized = [
+        run
+        for run in results.get("fanout", [])
+        if run.get("app") == "everfresh" and run.get("workers") == 1 and "error" not in run
+    ]
+    if sized:
+        run = max(sized, key=lambda r: r["streams"])
+        per_stream = run["rss_per_stream_kb"]
+        rows.append(
+            _target(
+                name,
+                goal,
+                f"{per_stream} KB at {run['streams']:,} streams",
+                per_stream is not None and per_stream <= MAX_RSS_PER_STREAM_KB,
+            )
+        )
+    else:
+        rows.append(_not_measured(name, goal, "no EverFresh fan-out run"))
+
+    name = f"Fan-out p99 vs floor at {FLOOR_COMPARISON_STREAMS:,} streams"
+    goal = f"EverFresh p99 / floor p99 <= {MAX_P99_OVER_FLOOR}"
+    ratio, detail = _ratio_of_p99(results, "everfresh", "floor", FLOOR_COMPARISON_STREAMS)
+    rows.append(
+        _not_measured(name, goal, detail)
+        if ratio is None
+        else _target(name, goal, f"{ratio:.2f}x", ratio <= MAX_P99_OVER_FLOOR, detail)
+    )
+
+    name = f"Fan-out p99 vs Flask-SSE at {FLASK_SSE_COMPARISON_STREAMS:,} streams"
+    goal = f"Flask-SSE p99 / EverFresh p99 >= {MIN_FLASK_SSE_P99_OVER_EVERFRESH}"
+    ratio, detail = _ratio_of_p99(results, "flask-sse", "everfresh", FLASK_SSE_COMPARISON_STREAMS)
+    rows.append(
+        _not_measured(name, goal, detail)
+        if ratio is None
+        else _target(name, goal, f"{ratio:.2f}x", ratio >= MIN_FLASK_SSE_P99_OVER_EVERFRESH, detail)
+    )
+
+    rows.append(_no_loss_where_flask_sse_works(results))
+    rows.append(_throughput(results))
+    rows.append(_login_stall(results))
+    return rows
+
+
+def _no_loss_where_flask_sse_works(results: dict[str, Any]) -> dict[str, Any]:
+    name = "No lost events where Flask-SSE still works"
+    goal = "EverFresh loses nothing at every size Flask-SSE delivers everything"
+    working = [
+        run["streams"]
+        for run in results.get("fanout", [])
+        if run.get("app") == "flask-sse" and held_every_event(run)
+    ]
+    if not working:
+        return _not_measured(name, goal, "Flask-SSE delivered every event at no measured size")
+    losing = [
+        size for size in working if not held_every_event(find_fanout(results, "everfresh", size))
+    ]
+    sizes = ", ".join(f"{size:,}" for size in working)
+    measured = f"EverFresh lost nothing at {sizes}" if not losing else f"lost at {losing}"
+    return _target(name, goal, measured, not losing)
+
+
+def _throughput(results: dict[str, Any]) -> dict[str, Any]:
+    name = "POST /bookings with 1,000 streams (SQLite, 1 worker)"
+    goal = f">= {MIN_THROUGHPUT_RATIO}x the rate with no streams"
+    runs = {
+        run["streams"]: run
+        for run in results.get("throughput", [])
+        if run.get("database") == "sqlite" and "error" not in run
+    }
+    loaded = {streams: run for streams, run in runs.items() if streams}
+    if 0 not in runs or not loaded:
+        return _not_measured(name, goal, "no SQLite throughput pair")
+    streams, run = max(loaded.items())
+    quiet = runs[0]["per_second"]
+    ratio = run["per_second"] / quiet if quiet else 0.0
+    lost = run.get("lost", 0)
+    measured = (
+        f"{ratio:.2f}x ({run['per_second']} vs {quiet} bookings/s, "
+        f"{streams:,} streams, {lost} deliveries lost)"
+    )
+    return _target(name, goal, measured, ratio >= MIN_THROUGHPUT_RATIO and lost == 0)
+
+
+def _login_stall(results: dict[str, Any]) -> dict[str, Any]:
+    name = "Stall a login causes to its worker's streams"
+    goal = f"<= {MAX_LOGIN_STALL_MS} ms"
+    stall = results.get("login_stall")
+    if not stall or "error" in stall:
+        why = stall["error"] if stall else "login phase not run"
+        return _not_measured(name, goal, why)
+    worst = stall["login_lateness_ms"]["max"]
+    quiet = stall["quiet_lateness_ms"]["max"]
+    measured = (
+        f"{worst} ms worst heartbeat lateness during {stall['logins']} logins (quiet: {quiet} ms)"
+    )
+    return _target(name, goal, measured, worst is not None and worst <= MAX_LOGIN_STALL_MS)
