@@ -1,66 +1,119 @@
-"""Check the in-process broker: tenancy, bounded queues, de-duplication and shutdown."""
+"""Check the broker: tenancy, bounded queues, heartbeats, expiry, de-duplication, shutdown."""
 
+import time
+
+import gevent
 import pytest
 
-from everfresh.sse.broker import Broker, Closed, Draining, Envelope
+from everfresh.sse.broker import Broker, Closed, Draining, Envelope, RedisBroker
+
+HEARTBEAT = b": hb\n\n"
+LATER = time.time() + 3600
 
 
 @pytest.fixture
 def broker():
-    return Broker(queue_size=3)
+    return Broker(queue_size=3, heartbeat_seconds=2, heartbeat=HEARTBEAT)
+
+
+def waiting(subscriber):
+    """Return what the subscriber has waiting, without blocking for long."""
+    return gevent.with_timeout(0.05, subscriber.next_frames, timeout_value=[])
 
 
 def test_frames_reach_only_their_company_and_all_company_subscribers(broker):
-    acme = broker.subscribe("comp_a", "user_1")
-    other = broker.subscribe("comp_b", "user_2")
-    everyone = broker.subscribe(None, "user_3")
+    acme = broker.subscribe("comp_a", "user_1", LATER)
+    other = broker.subscribe("comp_b", "user_2", LATER)
+    everyone = broker.subscribe(None, "user_3", LATER)
 
     assert broker.publish(Envelope("comp_a", 1, 1, b"frame-1")) is None
-    assert acme.next_frame(0.1) == b"frame-1"
-    assert everyone.next_frame(0.1) == b"frame-1"
-    assert other.next_frame(0.05) is None
+    assert waiting(acme) == [b"frame-1"]
+    assert waiting(everyone) == [b"frame-1"]
+    assert waiting(other) == []
+
+
+def test_a_stream_takes_every_waiting_frame_at_once(broker):
+    subscriber = broker.subscribe("comp_a", "user_1", LATER)
+    for event_id in (1, 2, 3):
+        broker.deliver("comp_a", event_id, b"f%d" % event_id)
+    assert waiting(subscriber) == [b"f1", b"f2", b"f3"]
 
 
 def test_deliver_counts_recipients_and_drops_duplicate_event_ids(broker):
-    first = broker.subscribe("comp_a", "user_1")
-    broker.subscribe("comp_a", "user_2")
+    first = broker.subscribe("comp_a", "user_1", LATER)
+    broker.subscribe("comp_a", "user_2", LATER)
     assert broker.deliver("comp_a", 5, b"x") == 2
     assert broker.deliver("comp_a", 5, b"x") == 0
-    assert first.next_frame(0.1) == b"x"
-    assert first.next_frame(0.05) is None
+    assert waiting(first) == [b"x"]
 
 
 def test_a_full_queue_drops_the_subscriber_and_spares_the_others(broker):
-    slow = broker.subscribe("comp_a", "slow")
-    fast = broker.subscribe("comp_a", "fast")
+    slow = broker.subscribe("comp_a", "slow", LATER)
+    fast = broker.subscribe("comp_a", "fast", LATER)
     for event_id in range(1, 5):
         broker.publish(Envelope("comp_a", event_id, event_id, b"f%d" % event_id))
-        assert fast.next_frame(0.1) == b"f%d" % event_id
+        assert waiting(fast) == [b"f%d" % event_id]
 
-    assert slow.next_frame(0.1) is Closed.OVERFLOW
+    assert waiting(slow) is Closed.OVERFLOW
+    assert broker.subscriber_count == 1
+
+
+def test_each_stream_gets_a_heartbeat_once_per_interval(broker):
+    subscriber = broker.subscribe("comp_a", "u", LATER)
+    broker.beat(time.time())
+    assert waiting(subscriber) == []
+    broker.beat(time.time())
+    assert waiting(subscriber) == [HEARTBEAT]
+    broker.beat(time.time())
+    broker.beat(time.time())
+    assert waiting(subscriber) == [HEARTBEAT]
+
+
+def test_a_stream_that_cannot_take_its_heartbeat_is_dropped(broker):
+    stuck = broker.subscribe("comp_a", "u", LATER)
+    for event_id in range(1, 4):
+        broker.deliver("comp_a", event_id, b"f")
+    for _ in range(2):
+        broker.beat(time.time())
+    assert stuck.closed is Closed.OVERFLOW
+    assert broker.subscriber_count == 0
+
+
+def test_streams_end_when_their_token_expires(broker):
+    now = time.time()
+    soon = broker.subscribe("comp_a", "u", now + 5)
+    later = broker.subscribe("comp_a", "v", now + 60)
+    broker.beat(now + 4)
+    assert soon.closed is None
+    broker.beat(now + 5)
+    assert waiting(soon) is Closed.EXPIRED
+    assert later.closed is None
     assert broker.subscriber_count == 1
 
 
 def test_unsubscribe_forgets_the_stream_and_is_idempotent(broker):
-    subscriber = broker.subscribe("comp_a", "user_1")
+    subscriber = broker.subscribe("comp_a", "user_1", LATER)
     broker.unsubscribe(subscriber)
     broker.unsubscribe(subscriber)
     assert broker.subscriber_count == 0
     assert broker.deliver("comp_a", 1, b"x") == 0
+    broker.beat(time.time())
+    broker.beat(time.time())
+    assert waiting(subscriber) == []
 
 
 def test_shutdown_closes_every_stream_and_refuses_new_ones(broker):
-    subscribers = [broker.subscribe("comp_a", "u"), broker.subscribe(None, "s")]
+    subscribers = [broker.subscribe("comp_a", "u", LATER), broker.subscribe(None, "s", LATER)]
     broker.publish(Envelope("comp_a", 1, 1, b"pending"))
     broker.shutdown()
 
-    assert [s.next_frame(0.1) for s in subscribers] == [Closed.SHUTDOWN, Closed.SHUTDOWN]
+    assert [waiting(s) for s in subscribers] == [Closed.SHUTDOWN, Closed.SHUTDOWN]
     with pytest.raises(Draining):
-        broker.subscribe("comp_a", "late")
+        broker.subscribe("comp_a", "late", LATER)
 
 
 def test_wait_until_idle_reports_whether_streams_finished(broker):
-    subscriber = broker.subscribe("comp_a", "u")
+    subscriber = broker.subscribe("comp_a", "u", LATER)
     assert broker.wait_until_idle(0.05) is False
     broker.unsubscribe(subscriber)
     assert broker.wait_until_idle(0.05) is True
@@ -68,49 +121,46 @@ def test_wait_until_idle_reports_whether_streams_finished(broker):
 
 @pytest.fixture
 def redis_broker():
-    from everfresh.sse.broker import RedisBroker
-
-    redis_broker = RedisBroker(queue_size=10, redis_url="redis://127.0.0.1:1/0", prefix="t")
+    redis_broker = RedisBroker(10, 2, HEARTBEAT, redis_url="redis://127.0.0.1:1/0", prefix="t")
     redis_broker.HOLD_SECONDS = 0.2
     return redis_broker
 
 
-def drain(subscriber):
-    frames = []
-    while (frame := subscriber.next_frame(0.01)) is not None:
-        frames.append(frame)
-    return frames
-
-
 def test_events_that_cross_in_transit_are_delivered_in_commit_order(redis_broker):
-    subscriber = redis_broker.subscribe("comp_a", "u")
+    subscriber = redis_broker.subscribe("comp_a", "u", LATER)
     redis_broker.receive(Envelope("comp_a", 10, 1, b"e1"))
     redis_broker.receive(Envelope("comp_a", 13, 3, b"e3"))
     redis_broker.receive(Envelope("comp_a", 14, 4, b"e4"))
-    assert drain(subscriber) == [b"e1"]
+    assert waiting(subscriber) == [b"e1"]
 
     redis_broker.receive(Envelope("comp_a", 12, 2, b"e2"))
-    assert drain(subscriber) == [b"e2", b"e3", b"e4"]
+    assert waiting(subscriber) == [b"e2", b"e3", b"e4"]
 
 
 def test_a_lost_event_holds_later_ones_only_briefly(redis_broker):
-    import gevent
-
-    subscriber = redis_broker.subscribe("comp_a", "u")
+    subscriber = redis_broker.subscribe("comp_a", "u", LATER)
     redis_broker.receive(Envelope("comp_a", 10, 1, b"e1"))
     redis_broker.receive(Envelope("comp_a", 13, 3, b"e3"))
-    assert drain(subscriber) == [b"e1"]
+    assert waiting(subscriber) == [b"e1"]
     gevent.sleep(0.3)
-    assert drain(subscriber) == [b"e3"]
+    assert waiting(subscriber) == [b"e3"]
     # If the lost one turns up after all (catch-up), it is delivered, once.
     redis_broker.receive(Envelope("comp_a", 12, 2, b"e2"))
     redis_broker.receive(Envelope("comp_a", 12, 2, b"e2"))
-    assert drain(subscriber) == [b"e2"]
+    assert waiting(subscriber) == [b"e2"]
 
 
 def test_companies_are_sequenced_independently(redis_broker):
-    subscriber = redis_broker.subscribe(None, "superadmin")
+    subscriber = redis_broker.subscribe(None, "superadmin", LATER)
     redis_broker.receive(Envelope("comp_a", 1, 1, b"a1"))
     redis_broker.receive(Envelope("comp_b", 2, 7, b"b7"))
     redis_broker.receive(Envelope("comp_a", 3, 2, b"a2"))
-    assert drain(subscriber) == [b"a1", b"b7", b"a2"]
+    assert waiting(subscriber) == [b"a1", b"b7", b"a2"]
+
+
+def test_ended_streams_do_not_pile_up_while_their_tokens_live_on(broker):
+    keeper = broker.subscribe("comp_a", "keeper", LATER)
+    for _ in range(1000):
+        broker.unsubscribe(broker.subscribe("comp_a", "u", LATER))
+    assert len(broker._expiries) <= 2 * broker.subscriber_count + 65
+    assert keeper in [entry[2] for entry in broker._expiries]

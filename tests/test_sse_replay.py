@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
-from everfresh.sse.broker import Broker
+from everfresh.sse.broker import Broker, Closed
 from everfresh.sse.frames import CONNECTION_ESTABLISHED, KEEP_ALIVE, booking_frame
 from everfresh.sse.streams import stream_frames
 
@@ -42,74 +44,80 @@ def event_id_for(app, booking_id: str) -> int:
 def open_stream(client, headers, query: str = ""):
     response = client.get(f"/sse/events{query}", headers=headers, buffered=False)
     assert response.status_code == 200
-    return response, iter(response.response)
+    return response, frames_of(iter(response.response))
+
+
+def frames_of(chunks):
+    """Split the streamed bytes into frames, however the server grouped them into writes."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        while b"\n\n" in pending:
+            frame, _, pending = pending.partition(b"\n\n")
+            yield frame + b"\n\n"
+
+
+def ids_of(frames, count: int) -> list[int]:
+    return [int(next(frames).split(b"\n")[0].removeprefix(b"id: ")) for _ in range(count)]
 
 
 def test_last_event_id_header_replays_later_events_of_the_company_in_order(client, login_as, book):
     seen = book()
     missed = [book(), book("brighthome"), book()]
-    response, chunks = open_stream(client, {**login_as("staff"), "Last-Event-ID": str(seen)})
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": str(seen)})
 
-    assert next(chunks) == CONNECTION_ESTABLISHED
-    replayed = [next(chunks) for _ in range(2)]
-    assert [frame.split(b"\n")[0] for frame in replayed] == [
-        f"id: {missed[0]}".encode(),
-        f"id: {missed[2]}".encode(),
-    ]
-    assert next(chunks) == KEEP_ALIVE
+    assert next(frames) == CONNECTION_ESTABLISHED
+    assert ids_of(frames, 2) == [missed[0], missed[2]]
+    assert next(frames) == KEEP_ALIVE
     response.close()
 
 
 def test_last_event_id_query_parameter_replays_too(client, login_as, book):
     seen = book()
     missed = book()
-    response, chunks = open_stream(client, login_as("admin"), f"?lastEventId={seen}")
-    assert next(chunks) == CONNECTION_ESTABLISHED
-    assert next(chunks).startswith(f"id: {missed}\nevent: booking_created\n".encode())
+    response, frames = open_stream(client, login_as("admin"), f"?lastEventId={seen}")
+    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames).startswith(f"id: {missed}\nevent: booking_created\n".encode())
     response.close()
 
 
 def test_superadmin_replay_covers_every_company(client, login_as, book):
     seen = book()
     missed = [book("brighthome"), book()]
-    response, chunks = open_stream(client, {**login_as("superadmin"), "Last-Event-ID": str(seen)})
-    assert next(chunks) == CONNECTION_ESTABLISHED
-    assert [int(next(chunks).split(b"\n")[0][4:]) for _ in missed] == missed
+    response, frames = open_stream(client, {**login_as("superadmin"), "Last-Event-ID": str(seen)})
+    assert next(frames) == CONNECTION_ESTABLISHED
+    assert ids_of(frames, 2) == missed
     response.close()
 
 
 @pytest.mark.parametrize("last_id", ["abc", "-1", "1.5", ""])
 def test_an_unusable_last_event_id_is_ignored_like_a_fresh_connect(client, login_as, book, last_id):
     book()
-    response, chunks = open_stream(client, {**login_as("staff"), "Last-Event-ID": last_id})
-    assert next(chunks) == CONNECTION_ESTABLISHED
-    assert next(chunks) == KEEP_ALIVE
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": last_id})
+    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames) == KEEP_ALIVE
     response.close()
 
 
 def test_an_id_older_than_the_log_replays_everything_still_kept(client, login_as, book):
     kept = [book(), book()]
-    response, chunks = open_stream(client, {**login_as("staff"), "Last-Event-ID": "0"})
-    assert next(chunks) == CONNECTION_ESTABLISHED
-    assert [int(next(chunks).split(b"\n")[0][4:]) for _ in kept] == kept
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": "0"})
+    assert next(frames) == CONNECTION_ESTABLISHED
+    assert ids_of(frames, 2) == kept
     response.close()
 
 
 def test_hand_over_skips_live_frames_the_replay_already_sent():
-    broker = Broker(queue_size=10)
-    subscriber = broker.subscribe("comp_a", "user_1")
+    broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
+    subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
     replay = [(5, booking_frame(5, "booking_created", "{}")), (6, booking_frame(6, "x", "{}"))]
     for event_id in (6, 7):
         broker.deliver("comp_a", event_id, booking_frame(event_id, "booking_created", "{}"))
     closed = []
-    frames = stream_frames(subscriber, replay, 0.05, 1e12, lambda: closed.append(True))
+    frames = stream_frames(subscriber, replay, lambda: closed.append(True))
 
-    assert [next(frames) for _ in range(5)] == [
-        CONNECTION_ESTABLISHED,
-        replay[0][1],
-        replay[1][1],
-        booking_frame(7, "booking_created", "{}"),
-        KEEP_ALIVE,
-    ]
-    frames.close()
+    assert next(frames) == CONNECTION_ESTABLISHED + replay[0][1] + replay[1][1]
+    assert next(frames) == booking_frame(7, "booking_created", "{}")
+    subscriber.close(Closed.REVOKED)
+    assert list(frames) == []
     assert closed == [True]

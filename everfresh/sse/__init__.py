@@ -8,6 +8,7 @@ from flask import Flask
 
 from everfresh.signals import booking_created
 from everfresh.sse.broker import Broker, RedisBroker
+from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RedisStreamLimiter, StreamLimiter
 from everfresh.sse.publishing import catch_up_from_log, publish_booking_event
@@ -16,15 +17,15 @@ from everfresh.sse.views import bp
 
 def init_app(app: Flask) -> None:
     """Give the app its broker, stream limiter and guard, connect the signal, mount the route."""
-    queue_size = app.config["SSE_QUEUE_SIZE"]
+    streams = (app.config["SSE_QUEUE_SIZE"], app.config["SSE_HEARTBEAT_SECONDS"], KEEP_ALIVE)
     max_streams = app.config["SSE_MAX_STREAMS_PER_USER"]
     redis_url, prefix = app.config["REDIS_URL"], app.config["REDIS_PREFIX"]
     if redis_url:
-        broker = RedisBroker(queue_size, redis_url, prefix)
+        broker = RedisBroker(*streams, redis_url, prefix)
         broker.catch_up = partial(catch_up_from_log, app)
         limiter = RedisStreamLimiter(max_streams, redis_url, prefix)
     else:
-        broker = Broker(queue_size)
+        broker = Broker(*streams)
         limiter = StreamLimiter(max_streams)
     app.extensions["everfresh.broker"] = broker
     app.extensions["everfresh.stream_limiter"] = limiter

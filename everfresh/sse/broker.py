@@ -1,22 +1,26 @@
-"""Fan event frames out to each subscriber's bounded gevent queue, in-process or through Redis.
+"""Fan event frames out to each subscriber's bounded mailbox, in-process or through Redis.
 
-This is the only module that knows about gevent queues. A publisher never waits for a
-subscriber: a slow client must not hold up the others, so each queue is bounded and a
-subscriber whose queue is full is dropped (it reconnects and replays from the event log).
+This is the only module that knows how streams wait (gevent). A publisher never waits for a
+subscriber: a slow client must not hold up the others, so each mailbox is bounded and a
+subscriber whose mailbox is full is dropped (it reconnects and replays from the event log).
 """
 
 from __future__ import annotations
 
 import enum
+import heapq
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import NamedTuple
 
 import gevent
 import redis
-from gevent.queue import Empty, Full, Queue
+from gevent.hub import Waiter, get_hub
+from gevent.queue import Full, Queue
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -51,6 +55,7 @@ class Closed(enum.Enum):
     SHUTDOWN = "shutdown"
     OVERFLOW = "overflow"
     REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 class Draining(Exception):
@@ -58,43 +63,85 @@ class Draining(Exception):
 
 
 class Subscriber:
-    """One open stream's mailbox: a bounded queue of frames for one company, or for all."""
+    """One open stream's mailbox: a bounded list of frames for one company, or for all.
 
-    __slots__ = ("company_id", "user_id", "closed", "_queue", "_greenlet")
+    A list and a one-shot waiter rather than a gevent Queue: a Queue carries three deques,
+    about 2.5 KB per stream before a single frame arrives, and a stream only ever needs
+    "append, and wake the one reader".
+    """
 
-    def __init__(self, company_id: str | None, user_id: str, queue_size: int) -> None:
+    __slots__ = (
+        "company_id",
+        "user_id",
+        "expires_at",
+        "closed",
+        "registered",
+        "heartbeat_slot",
+        "_frames",
+        "_capacity",
+        "_waiter",
+        "_greenlet",
+    )
+
+    def __init__(
+        self, company_id: str | None, user_id: str, expires_at: float, queue_size: int
+    ) -> None:
         self.company_id = company_id
         self.user_id = user_id
+        # When the stream's access token expires (epoch seconds); the stream ends then.
+        self.expires_at = expires_at
         self.closed: Closed | None = None
-        self._queue: Queue = Queue(maxsize=queue_size)
+        # Whether the broker still delivers to it, and which heartbeat slot it sits in.
+        self.registered = False
+        self.heartbeat_slot = 0
+        self._frames: list[bytes] = []
+        self._capacity = queue_size
+        # Set while the stream waits for frames; whoever adds one wakes it through the hub.
+        self._waiter: Waiter | None = None
         # The greenlet serving this stream; it writes to the socket, so only it can be stuck.
         self._greenlet = gevent.getcurrent()
 
     def offer(self, frame: bytes) -> bool:
-        """Queue `frame` without waiting; return False when the queue is full."""
-        try:
-            self._queue.put_nowait(frame)
-        except Full:
+        """Queue `frame` without waiting; return False when the mailbox is full."""
+        if len(self._frames) >= self._capacity:
             return False
+        self._frames.append(frame)
+        self._wake()
         return True
 
-    def next_frame(self, timeout: float) -> bytes | Closed | None:
-        """Wait up to `timeout` seconds for a frame; None means nothing came (time to heartbeat)."""
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            # Waiters are switched to from the hub, never from another greenlet directly.
+            get_hub().loop.run_callback(waiter.switch, None)
+
+    def next_frames(self) -> list[bytes] | Closed:
+        """Wait for frames and return every one queued by then, or why the stream ended.
+
+        Taking all that is waiting at once lets the stream write them in one go: a burst of
+        bookings costs one socket write per stream, not one per booking.
+        """
+        if self.closed is None and not self._frames:
+            self._waiter = Waiter()
+            try:
+                self._waiter.get()
+            finally:
+                self._waiter = None
         if self.closed is not None:
             return self.closed
-        try:
-            frame = self._queue.get(timeout=timeout)
-        except Empty:
-            frame = None
-        return self.closed or frame
+        frames, self._frames = self._frames, []
+        return frames
 
     def close(self, reason: Closed) -> None:
-        """End the subscription; the stream notices at its next frame."""
+        """End the subscription; the stream notices at once, or is ended if stuck writing."""
         if self.closed is not None:
             return
         self.closed = reason
-        if not self.offer(b""):
-            # A full queue means a reader that is not reading, most likely stuck writing
+        if self._waiter is not None:
+            self._wake()
+        elif len(self._frames) >= self._capacity:
+            # A full mailbox means a reader that is not reading, most likely stuck writing
             # to a client that went quiet: end its greenlet rather than wait on the socket.
             if (
                 isinstance(self._greenlet, gevent.Greenlet)
@@ -104,14 +151,25 @@ class Subscriber:
 
 
 class Broker:
-    """Deliver frames to this process's subscribers; publishing goes straight to delivery."""
+    """Deliver frames to this process's subscribers; publishing goes straight to delivery.
 
-    def __init__(self, queue_size: int) -> None:
+    One heartbeat greenlet per process, not a timer per stream, keeps idle streams alive:
+    each second it offers the heartbeat to the streams whose slot is due (every stream once
+    per `heartbeat_seconds`) and ends the streams whose token has expired.
+    """
+
+    def __init__(self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes) -> None:
         self.queue_size = queue_size
         self.draining = False
         self._by_company: dict[str, set[Subscriber]] = {}
         self._all_companies: set[Subscriber] = set()
         self._recent_ids: OrderedDict[int, None] = OrderedDict()
+        self._heartbeat = heartbeat
+        self._heartbeat_slots: list[set[Subscriber]] = [set() for _ in range(heartbeat_seconds)]
+        self._next_slot = 0
+        self._expiries: list[tuple[float, int, Subscriber]] = []
+        self._subscribed = 0
+        self._heart: gevent.Greenlet | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -124,16 +182,22 @@ class Broker:
         for subscribers in self._by_company.values():
             yield from subscribers
 
-    def subscribe(self, company_id: str | None, user_id: str) -> Subscriber:
-        """Register a stream for one company's events, or every company's when None."""
+    def subscribe(self, company_id: str | None, user_id: str, expires_at: float) -> Subscriber:
+        """Register a stream for one company's events (every company's when None) until expiry."""
         if self.draining:
             raise Draining
         self.start()
-        subscriber = Subscriber(company_id, user_id, self.queue_size)
+        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size)
         if company_id is None:
             self._all_companies.add(subscriber)
         else:
             self._by_company.setdefault(company_id, set()).add(subscriber)
+        # The slot due last: the first heartbeat comes a full interval after connecting.
+        subscriber.heartbeat_slot = (self._next_slot - 1) % len(self._heartbeat_slots)
+        self._heartbeat_slots[subscriber.heartbeat_slot].add(subscriber)
+        subscriber.registered = True
+        self._subscribed += 1
+        heapq.heappush(self._expiries, (expires_at, self._subscribed, subscriber))
         OPEN_STREAMS.inc()
         return subscriber
 
@@ -143,12 +207,19 @@ class Broker:
             subscribers = self._all_companies
         else:
             subscribers = self._by_company.get(subscriber.company_id, set())
-        if subscriber not in subscribers:
+        if not subscriber.registered:
             return
+        subscriber.registered = False
         subscribers.discard(subscriber)
         if not subscribers and subscriber.company_id is not None:
             del self._by_company[subscriber.company_id]
+        self._heartbeat_slots[subscriber.heartbeat_slot].discard(subscriber)
         OPEN_STREAMS.dec()
+        if len(self._expiries) > 2 * self.subscriber_count + 64:
+            # Ended streams wait in the expiry heap until their token would expire; drop them
+            # once they outnumber the live ones, so they do not pin memory meanwhile.
+            self._expiries = [entry for entry in self._expiries if entry[2].registered]
+            heapq.heapify(self._expiries)
 
     def publish(self, envelope: Envelope) -> None:
         """Send a committed event's frame to every stream that should see it."""
@@ -163,25 +234,46 @@ class Broker:
         if len(self._recent_ids) > RECENT_EVENT_IDS:
             self._recent_ids.popitem(last=False)
 
-        delivered = 0
-        overflowed = []
-        for subscribers in (self._by_company.get(company_id, ()), self._all_companies):
-            for subscriber in subscribers:
-                if subscriber.offer(frame):
-                    delivered += 1
-                else:
-                    overflowed.append(subscriber)
+        recipients = self._by_company.get(company_id, set())
+        overflowed = self._offer_all(chain(recipients, self._all_companies), frame)
+        delivered = len(recipients) + len(self._all_companies) - len(overflowed)
         EVENTS_DELIVERED.inc(delivered)
+        EVENTS_DROPPED.inc(len(overflowed))
+        self._drop_slow(overflowed)
+        return delivered
+
+    @staticmethod
+    def _offer_all(subscribers: Iterable[Subscriber], frame: bytes) -> list[Subscriber]:
+        # The hot loop of every publish; the rare full mailbox is remembered for dropping.
+        return [subscriber for subscriber in subscribers if not subscriber.offer(frame)]
+
+    def _drop_slow(self, overflowed: list[Subscriber]) -> None:
         for subscriber in overflowed:
             log.warning("Dropping a slow stream of user %s: its queue is full", subscriber.user_id)
             self.unsubscribe(subscriber)
             subscriber.close(Closed.OVERFLOW)
-            EVENTS_DROPPED.inc()
             SLOW_CONSUMERS_DROPPED.inc()
-        return delivered
 
     def start(self) -> None:
-        """Start any background work; the in-process broker has none."""
+        """Start the heartbeat greenlet once per process (after any fork)."""
+        if self._heart is None:
+            self._heart = gevent.spawn(self._beat_forever)
+
+    def _beat_forever(self) -> None:
+        while True:
+            gevent.sleep(1.0)
+            self.beat(time.time())
+
+    def beat(self, now: float) -> None:
+        """Heartbeat the streams whose slot is due, and end those whose token has expired."""
+        slot = self._heartbeat_slots[self._next_slot]
+        self._next_slot = (self._next_slot + 1) % len(self._heartbeat_slots)
+        self._drop_slow(self._offer_all(slot, self._heartbeat))
+        while self._expiries and self._expiries[0][0] <= now:
+            subscriber = heapq.heappop(self._expiries)[2]
+            if subscriber.registered:
+                self.unsubscribe(subscriber)
+                subscriber.close(Closed.EXPIRED)
 
     def shutdown(self) -> None:
         """Refuse new streams and tell every open one that the server is going away."""
@@ -215,8 +307,10 @@ class RedisBroker(Broker):
     HEALTH_CHECK_SECONDS = 5
     MAX_BACKOFF_SECONDS = 5.0
 
-    def __init__(self, queue_size: int, redis_url: str, prefix: str) -> None:
-        super().__init__(queue_size)
+    def __init__(
+        self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes, redis_url: str, prefix: str
+    ) -> None:
+        super().__init__(queue_size, heartbeat_seconds, heartbeat)
         self._redis_errors = (redis.RedisError, OSError)
         # No silent retries inside redis-py: the listener must see every disconnect to catch up.
         self._redis = redis.Redis.from_url(
@@ -244,7 +338,8 @@ class RedisBroker(Broker):
         return self._channel_prefix + company_id
 
     def start(self) -> None:
-        """Start the listener and publisher greenlets once per process (after any fork)."""
+        """Start the heartbeat, listener and publisher greenlets once per process."""
+        super().start()
         if not self._greenlets:
             self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._publish_forever)]
 

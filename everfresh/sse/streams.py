@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 from everfresh.metrics import EVENTS_REPLAYED
 from everfresh.sse.broker import Closed, Subscriber
-from everfresh.sse.frames import CONNECTION_ESTABLISHED, KEEP_ALIVE, server_shutdown_frame
+from everfresh.sse.frames import CONNECTION_ESTABLISHED, server_shutdown_frame
 
 
 def event_id_of(frame: bytes) -> int:
@@ -18,8 +17,6 @@ def event_id_of(frame: bytes) -> int:
 def stream_frames(
     subscriber: Subscriber,
     replay: list[tuple[int, bytes]],
-    heartbeat_seconds: float,
-    expires_at: float,
     on_close: Callable[[], None],
 ) -> Iterator[bytes]:
     """Yield the greeting, the replayed frames, then live frames and heartbeats until the end.
@@ -29,26 +26,24 @@ def stream_frames(
     Live frames already sent by the replay are skipped, so the hand-over has neither gap
     nor duplicate. `on_close` runs however the stream ends, the client's hang-up included.
     """
-    replayed_ids = {event_id for event_id, _ in replay}
+    replayed_ids = {event_id for event_id, _ in replay} if replay else None
     try:
-        yield CONNECTION_ESTABLISHED
-        for _, frame in replay:
-            yield frame
+        yield CONNECTION_ESTABLISHED + b"".join(frame for _, frame in replay)
         EVENTS_REPLAYED.inc(len(replay))
         while True:
-            remaining = expires_at - time.time()
-            if remaining <= 0:
-                return
-            item = subscriber.next_frame(min(heartbeat_seconds, remaining))
-            if item is None:
-                if time.time() < expires_at:
-                    yield KEEP_ALIVE
-            elif item is Closed.SHUTDOWN:
+            frames = subscriber.next_frames()
+            if frames is Closed.SHUTDOWN:
                 yield server_shutdown_frame()
                 return
-            elif item is Closed.OVERFLOW or item is Closed.REVOKED:
+            if isinstance(frames, Closed):
                 return
-            elif not replayed_ids or event_id_of(item) not in replayed_ids:
-                yield item
+            if replayed_ids:
+                frames = [frame for frame in frames if not _replayed(frame, replayed_ids)]
+            if frames:
+                yield b"".join(frames)
     finally:
         on_close()
+
+
+def _replayed(frame: bytes, replayed_ids: set[int]) -> bool:
+    return frame.startswith(b"id: ") and event_id_of(frame) in replayed_ids

@@ -76,7 +76,7 @@ def events():
         )
     try:
         # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = streams.subscribe(company_id, user_id)
+        subscriber = streams.subscribe(company_id, user_id, expires_at)
     except Draining:
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])
@@ -95,5 +95,4 @@ def events():
     db.session.remove()
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
-    heartbeat_seconds = current_app.config["SSE_HEARTBEAT_SECONDS"]
-    return _event_stream(stream_frames(subscriber, replay, heartbeat_seconds, expires_at, on_close))
+    return _event_stream(stream_frames(subscriber, replay, on_close))
