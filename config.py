@@ -67,8 +67,21 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 15))
     # Refresh tokens let a client get a new access token without the password.
     JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
-    JWT_TOKEN_LOCATION = ["headers"]
+    # Headers first for API clients; the board's HttpOnly cookie too, so EventSource can stream.
+    JWT_TOKEN_LOCATION = ["headers", "cookies"]
+    # Cookies only travel over HTTPS when true; production turns it on unless told otherwise.
+    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", False)
+    # Strict: no other site can make the browser send the board's cookies.
+    JWT_COOKIE_SAMESITE = "Strict"
+    # Unsafe methods authenticated by cookie must echo the CSRF cookie in X-CSRF-TOKEN.
+    JWT_COOKIE_CSRF_PROTECT = True
+    # The board's access cookie is sent to every route it calls.
+    JWT_ACCESS_COOKIE_PATH = "/"
+    # The refresh cookie is sent only to the board's session endpoints (renew, log out).
+    JWT_REFRESH_COOKIE_PATH = "/auth/session"
     JWT_ALGORITHM = "HS256"
+    # The query parameter /sse/events reads a token from when SSE_QUERY_TOKEN is on.
+    JWT_QUERY_STRING_NAME = "token"
 
     # Seconds between `: keep-alive` comments on an idle stream.
     SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 30)
@@ -80,6 +93,8 @@ class Config:
     SSE_MAX_STREAMS_PER_USER = env_int("SSE_MAX_STREAMS_PER_USER", 10)
     # Accept `?token=` on /sse/events for clients that cannot send headers.
     SSE_QUERY_TOKEN = env_bool("SSE_QUERY_TOKEN", False)
+    # Say true if any log (nginx's $request, a custom access_log_format) keeps query strings.
+    LOG_QUERY_STRINGS = env_bool("LOG_QUERY_STRINGS", False)
     # How long booking events stay in the log for replay after a reconnect.
     SSE_REPLAY_HOURS = env_int("SSE_REPLAY_HOURS", 24)
 
@@ -87,9 +102,21 @@ class Config:
     CORS_ORIGINS = env_list("CORS_ORIGINS")
     # Cost of new password hashes; werkzeug's default is deliberately slow.
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt")
+    # Login attempts (POST /auth/login and /auth/session together) one client IP may make.
+    LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20/minute")
+    # Login attempts for one email from anywhere, so guessing spread over many IPs is slow too.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute")
+    # Off only where something in front (nginx limit_req) already limits logins.
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
+    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
+    # Proxies in front that set X-Forwarded-Proto, so requests that came over HTTPS look it.
+    PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 64 * 1024)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    # "text" for people reading a terminal, "json" for one JSON object per line (log shippers).
+    LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
 
 
 class DevelopmentConfig(Config):
@@ -108,12 +135,17 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     REDIS_URL = ""
     SSE_HEARTBEAT_SECONDS = 1
+    # Far above what any test does; tests of the limits themselves set low ones.
+    LOGIN_RATE_LIMIT_PER_IP = "10000/minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
 
 
 class ProductionConfig(Config):
     """Production: every secret must come from the environment."""
 
     ENV_NAME = "production"
+    # Production is served over HTTPS: keep the board's cookies off plain HTTP.
+    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", True)
 
 
 CONFIGS: dict[str, type[Config]] = {

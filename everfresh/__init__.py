@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from config import INSTANCE_DIR, config_from_environment
-from everfresh import commands, database, errors, ops, sse
+from everfresh import (
+    auth,
+    commands,
+    cors,
+    database,
+    errors,
+    ops,
+    proxy,
+    request_log,
+    security_headers,
+    sse,
+    text_input,
+)
 from everfresh.auth.views import bp as auth_bp
+from everfresh.board import bp as board_bp
 from everfresh.bookings.views import bp as bookings_bp
 from everfresh.catalog.views import bp as catalog_bp
 from everfresh.companies.views import bp as companies_bp
-from everfresh.extensions import jwt
-from everfresh.signing_key import ensure_signing_key
+from everfresh.openapi import bp as openapi_bp
+from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_logs
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,13 +36,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(config_from_environment())
     app.config.from_mapping(config or {})
     app.json.sort_keys = False
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    request_log.init_app(app)
     ensure_signing_key(app)
+    ensure_tokens_stay_out_of_logs(app)
+    proxy.init_app(app)
 
     database.init_app(app)
-    jwt.init_app(app)
+    auth.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth_bp, companies_bp, catalog_bp, bookings_bp):
+    security_headers.init_app(app)
+    text_input.init_app(app)
+    cors.init_app(app)
+    for blueprint in (auth_bp, companies_bp, catalog_bp, bookings_bp, board_bp, openapi_bp):
         app.register_blueprint(blueprint)
     sse.init_app(app)
     ops.init_app(app)

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from everfresh import database
+from everfresh.auth.denylist import prune_revoked_tokens
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.bookings.idempotency import prune_idempotency_keys
@@ -78,11 +79,12 @@ def create_user_command(
 @click.command("prune")
 @with_appcontext
 def prune_command() -> None:
-    """Delete events older than SSE_REPLAY_HOURS and idempotency keys older than 24 hours."""
+    """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, expired revocations."""
     events = prune_events()
     keys = prune_idempotency_keys()
+    revoked = prune_revoked_tokens()
     db.session.commit()
-    click.echo(f"Pruned {events} events and {keys} idempotency keys.")
+    click.echo(f"Pruned {events} events, {keys} idempotency keys and {revoked} revoked tokens.")
 
 
 def init_app(app: Flask) -> None:

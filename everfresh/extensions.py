@@ -1,6 +1,8 @@
 """Create the Flask extensions unbound; `create_app` binds them to an app."""
 
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
@@ -13,3 +15,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 jwt = JWTManager()
 migrate = Migrate()
+# Limits only the routes decorated in auth/ratelimits.py. The moving window allows no burst
+# at a window's edge; if Redis is down, each worker keeps counting in memory instead.
+limiter = Limiter(get_remote_address, strategy="moving-window", in_memory_fallback_enabled=True)

@@ -1,4 +1,4 @@
-"""Make sure tokens are signed with a strong key, and that production never uses a default."""
+"""Refuse weak signing keys and logged query tokens in production; make a key elsewhere."""
 
 from __future__ import annotations
 
@@ -40,3 +40,17 @@ def _development_key(path: Path) -> str:
         key = secrets.token_urlsafe(48)
         file.write(key)
     return key
+
+
+def ensure_tokens_stay_out_of_logs(app: Flask) -> None:
+    """In production, refuse `?token=` on streams while some log keeps query strings."""
+    config = app.config
+    if config["ENV_NAME"] != "production":
+        return
+    if config["SSE_QUERY_TOKEN"] and config["LOG_QUERY_STRINGS"]:
+        raise InsecureConfiguration(
+            "SSE_QUERY_TOKEN=true puts access tokens in URLs and LOG_QUERY_STRINGS=true says a "
+            "log keeps query strings, so tokens would be written to logs. Keep query strings out "
+            "of every log (gunicorn's and nginx's) and set LOG_QUERY_STRINGS=false, or set "
+            "SSE_QUERY_TOKEN=false."
+        )

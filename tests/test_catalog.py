@@ -459,18 +459,26 @@ def test_limit_of_a_hundred_is_allowed(client, login_as):
         ("/services", "AAAA"),
         ("/staff", "zzzz"),
         ("/companies", "not a cursor"),
-        ("/users", "%00"),
         ("/customers", "a"),
         ("/services", "x" * 300),
         # "cust_?" in the standard alphabet; cursors are URL-safe base64.
         ("/staff", "Y3VzdF8/"),
     ],
-    ids=["bangs", "nul-bytes", "not-ascii", "spaces", "percent-nul", "one-char", "long", "slash"],
+    ids=["bangs", "nul-bytes", "not-ascii", "spaces", "one-char", "long", "slash"],
 )
 def test_garbage_cursor_is_422(client, login_as, path, cursor):
     response = client.get(f"{path}?cursor={cursor}", headers=login_as("superadmin"))
 
     assert invalid_fields(response) == {"cursor": "Not a cursor from a previous page."}
+
+
+def test_nul_in_a_cursor_is_refused_before_the_view(client, login_as):
+    # everfresh/text_input.py refuses NUL in any parameter: PostgreSQL cannot compare it.
+    response = client.get("/users?cursor=%00", headers=login_as("superadmin"))
+
+    assert invalid_fields(response, "The query string has invalid parameters.") == {
+        "cursor": "Text may not contain NUL characters."
+    }
 
 
 # --- Validation of bodies -------------------------------------------------------------------

@@ -366,7 +366,7 @@ def test_prune_deletes_events_older_than_the_replay_window(
     result = runner.invoke(args=["prune"])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "Pruned 2 events and 0 idempotency keys.\n"
+    assert result.output == "Pruned 2 events, 0 idempotency keys and 0 revoked tokens.\n"
     assert event_ids() == kept
     assert not set(gone) & set(event_ids())
 
@@ -376,7 +376,7 @@ def test_prune_with_nothing_to_do(runner, add_event, event_ids):
 
     result = runner.invoke(args=["prune"])
 
-    assert result.output == "Pruned 0 events and 0 idempotency keys.\n"
+    assert result.output == "Pruned 0 events, 0 idempotency keys and 0 revoked tokens.\n"
     assert event_ids() == kept
 
 
@@ -399,7 +399,7 @@ def test_prune_deletes_idempotency_keys_after_a_day(app, runner, client, login_a
 
     result = runner.invoke(args=["prune"])
 
-    assert result.output == "Pruned 0 events and 1 idempotency keys.\n"
+    assert result.output == "Pruned 0 events, 1 idempotency keys and 0 revoked tokens.\n"
     with app.app_context():
         assert db.session.scalars(db.select(IdempotencyKey.key)).all() == ["new"]
         assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == 2

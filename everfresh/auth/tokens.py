@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask import Response, current_app, jsonify
+from flask_jwt_extended import (
+    create_access_token,
+    create_refresh_token,
+    set_access_cookies,
+    set_refresh_cookies,
+)
 
 from everfresh.auth.models import User
 from everfresh.errors import error_response
@@ -36,6 +41,20 @@ def issue_access_token(user: User) -> dict[str, Any]:
     }
 
 
+def session_response(user: User, refresh: bool = True) -> Response:
+    """Answer with `user` and the access lifetime, putting the tokens in HttpOnly cookies.
+
+    Page scripts cannot read the tokens; flask-jwt-extended adds the readable CSRF cookies
+    that a cookie-authenticated unsafe request must echo in `X-CSRF-TOKEN`.
+    """
+    access = issue_access_token(user)
+    response = jsonify(user=user.to_json(), expires_in=access["expires_in"])
+    set_access_cookies(response, access["access_token"])
+    if refresh:
+        set_refresh_cookies(response, create_refresh_token(identity=user.id))
+    return response
+
+
 @jwt.user_lookup_loader
 def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
     """Load the token's user; a deleted or deactivated user makes the token worthless."""
@@ -45,7 +64,10 @@ def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
 
 @jwt.token_verification_loader
 def has_required_claims(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
-    """Refuse access tokens that lack a claim the authorisation rules read."""
+    """Refuse tokens that could not be revoked (no `jti`), and incomplete access tokens."""
+    # flask-jwt-extended fills a missing `jti` with None rather than refusing the token.
+    if not isinstance(claims.get("jti"), str):
+        return False
     if claims.get("type") != "access":
         return True
     return all(name in claims for name in REQUIRED_ACCESS_CLAIMS)

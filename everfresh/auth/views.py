@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
-from flask_jwt_extended import jwt_required
-from pydantic import Field
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from flask_jwt_extended import decode_token, get_jwt, jwt_required, unset_jwt_cookies
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import func
 
 from everfresh.auth.access import (
@@ -16,9 +20,11 @@ from everfresh.auth.access import (
     roles_required,
     visible_company_id,
 )
+from everfresh.auth.denylist import revoke
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password, verify_password
-from everfresh.auth.tokens import issue_access_token, issue_tokens
+from everfresh.auth.ratelimits import limit_login_attempts
+from everfresh.auth.tokens import issue_access_token, issue_tokens, session_response
 from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
@@ -35,6 +41,33 @@ class LoginRequest(RequestModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class LogoutRequest(RequestModel):
+    """The optional body of `POST /auth/logout`: a refresh token to revoke as well."""
+
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
+
+
+class UpdateUserRequest(RequestModel):
+    """Changes for `PATCH /users/<id>`; only the fields sent are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    active: bool | None = Field(default=None, strict=True)
+
+    @field_validator("name", "role", "active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("May be left out, but not null.")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateUserRequest:
+        if not self.model_fields_set:
+            raise ValueError("Send at least one field to change.")
+        return self
+
+
 class CreateUserRequest(RequestModel):
     """A new account for `POST /users`."""
 
@@ -47,10 +80,8 @@ class CreateUserRequest(RequestModel):
     staff_id: str | None = None
 
 
-@bp.post("/auth/login")
-def login():
-    """Exchange an email and password for an access and a refresh token."""
-    credentials = parse_body(LoginRequest)
+def authenticate(credentials: LoginRequest) -> User:
+    """Return the active user these credentials belong to, or fail with 401."""
     user = db.session.scalars(
         db.select(User).where(User.email == credentials.email.lower())
     ).one_or_none()
@@ -59,7 +90,47 @@ def login():
     db.session.rollback()
     if not verify_password(password_hash, credentials.password) or not user.active:
         abort(401, "Invalid email or password.")
+    return user
+
+
+@bp.post("/auth/login")
+@limit_login_attempts
+def login():
+    """Exchange an email and password for an access and a refresh token."""
+    user = authenticate(parse_body(LoginRequest))
     return {**issue_tokens(user), "user": user.to_json()}
+
+
+@bp.post("/auth/session")
+@limit_login_attempts
+def start_session():
+    """Log the board in: check the password and keep the tokens in HttpOnly cookies."""
+    return session_response(authenticate(parse_body(LoginRequest)))
+
+
+@bp.post("/auth/session/refresh")
+@jwt_required(refresh=True, locations=["cookies"])
+def refresh_session():
+    """Renew the board's access cookie with its refresh cookie (CSRF header required)."""
+    return session_response(caller(), refresh=False)
+
+
+@bp.delete("/auth/session")
+def end_session():
+    """Log the board out: revoke the tokens in its cookies and clear them; this always works."""
+    # No CSRF check: a forged request could only log the board out, never act as it.
+    for setting in ("JWT_ACCESS_COOKIE_NAME", "JWT_REFRESH_COOKIE_NAME"):
+        token = request.cookies.get(current_app.config[setting])
+        try:
+            claims = decode_token(token, allow_expired=True) if token else None
+        except (PyJWTError, JWTExtendedException):
+            claims = None
+        if claims is not None:
+            revoke(claims)
+    db.session.commit()
+    response = Response(status=204)
+    unset_jwt_cookies(response)
+    return response
 
 
 @bp.post("/auth/refresh")
@@ -74,6 +145,29 @@ def refresh():
 def me():
     """Return the authenticated user."""
     return caller().to_json()
+
+
+def _own_refresh_token(token: str) -> dict[str, Any]:
+    # Only a genuine refresh token of the caller's may be revoked by their logout.
+    try:
+        claims = decode_token(token, allow_expired=True)
+    except (PyJWTError, JWTExtendedException):
+        claims = {}
+    if claims.get("type") != "refresh" or claims.get("sub") != caller().id:
+        raise ValidationFailed({"refresh_token": "Not a refresh token of yours."})
+    return claims
+
+
+@bp.post("/auth/logout")
+@roles_required(*ANY_ROLE)
+def logout():
+    """Revoke the access token presented and, if the body holds one, the caller's refresh token."""
+    refresh_token = parse_body(LogoutRequest).refresh_token if request.get_data() else None
+    if refresh_token is not None:
+        revoke(_own_refresh_token(refresh_token))
+    revoke(get_jwt())
+    db.session.commit()
+    return Response(status=204)
 
 
 @bp.get("/users")
@@ -135,3 +229,35 @@ def create_user():
         staff.user_id = user.id
     db.session.commit()
     return user.to_json(), 201
+
+
+def _check_role_change(user: User, role: Role) -> None:
+    # The same rules as for a new account: only a superadmin makes superadmins, a superadmin
+    # has no company, and a customer account is tied to its Customer row.
+    if role == Role.SUPERADMIN and caller().role != Role.SUPERADMIN:
+        abort(403, "Only a superadmin may make a superadmin.")
+    if Role.SUPERADMIN in (role, user.role):
+        raise ValidationFailed({"role": "A superadmin belongs to no company: create a new user."})
+    if Role.CUSTOMER in (role, user.role):
+        raise ValidationFailed({"role": "A customer account keeps its role: create a new user."})
+
+
+@bp.patch("/users/<user_id>")
+@roles_required(*ADMIN_ROLES)
+def update_user(user_id: str):
+    """Rename a user, change their role or (de)activate them; deactivation voids their tokens."""
+    changes = parse_body(UpdateUserRequest)
+    user = db.session.get(User, user_id)
+    editor = caller()
+    if user is None or (editor.role != Role.SUPERADMIN and user.company_id != editor.company_id):
+        abort(404, "User not found.")
+    sent = changes.model_fields_set
+    role_changes = "role" in sent and changes.role != user.role
+    if role_changes:
+        _check_role_change(user, changes.role)
+    if user.id == editor.id and (role_changes or changes.active is False):
+        abort(409, "You cannot demote or deactivate yourself.")
+    for name in sent:
+        setattr(user, name, getattr(changes, name))
+    db.session.commit()
+    return user.to_json()

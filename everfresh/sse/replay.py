@@ -12,16 +12,21 @@ from everfresh.sse.broker import Envelope
 from everfresh.sse.frames import booking_frame
 from everfresh.timestamps import utcnow
 
+# The largest id the event log's BIGINT column can hold.
+MAX_EVENT_ID = 2**63 - 1
+
 
 def last_event_id() -> int | None:
     """Return the id the client last saw (`Last-Event-ID` header or `?lastEventId=`), if usable.
 
-    A value that is not a non-negative integer is ignored, as if the client were new.
+    A value that is not a non-negative integer within the id column's range is ignored, as
+    if the client were new.
     """
-    raw = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
-    if raw is None or not raw.strip().isdigit():
+    raw = (request.headers.get("Last-Event-ID") or request.args.get("lastEventId") or "").strip()
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if not raw.isdecimal() or len(raw) > len(str(MAX_EVENT_ID)) or int(raw) > MAX_EVENT_ID:
         return None
-    return int(raw.strip())
+    return int(raw)
 
 
 def replay_window_start() -> datetime:

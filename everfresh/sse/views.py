@@ -34,6 +34,11 @@ def limiter() -> StreamLimiter:
 
 def _token_locations() -> list[str]:
     locations = ["headers"]
+    # The board's native EventSource cannot send headers, only its HttpOnly cookie. Browsers
+    # send `Origin` on cross-origin requests only, so a page elsewhere never streams by cookie.
+    origin = request.headers.get("Origin")
+    if origin is None or origin == request.host_url.rstrip("/"):
+        locations.append("cookies")
     if current_app.config["SSE_QUERY_TOKEN"]:
         locations.append("query_string")
     return locations
@@ -64,6 +69,9 @@ def events():
     expires_at = float(get_jwt()["exp"])
     user_id = user.id
     streams, limits = broker(), limiter()
+    if request.method == "HEAD":
+        # Headers only: no body will ever be read, so take no subscription and no slot.
+        return _event_stream(())
     if streams.draining:
         # EventSource gives up for good after a non-200, so a draining worker says "come back".
         return _event_stream([retry_only_frame()])

@@ -1,0 +1,128 @@
+"""Deny logged-out tokens until they expire: in Redis when `REDIS_URL` is set, else in the database.
+
+Only a token's `jti` is kept, and only for the rest of its lifetime; after that the token's own
+`exp` refuses it, so Redis lets the key lapse and `flask prune` deletes the row.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import redis
+from flask import Flask, abort, current_app
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from everfresh.extensions import db, jwt
+from everfresh.timestamps import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "everfresh.denylist"
+
+
+class RevokedToken(db.Model):
+    """A token that was logged out before it expired."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # When the token expires by itself, after which the row is only clutter.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Denylist(Protocol):
+    """Where revoked token ids are kept."""
+
+    def deny(self, jti: str, expires_at: datetime) -> None:
+        """Refuse the token `jti` from now until `expires_at`."""
+
+    def is_denied(self, jti: str) -> bool:
+        """Tell whether the token `jti` has been revoked."""
+
+
+class DatabaseDenylist:
+    """Keep revoked token ids in the `revoked_tokens` table, in the request's transaction."""
+
+    def deny(self, jti: str, expires_at: datetime) -> None:
+        """Add the token to the table; the caller commits. Revoking it twice is no error."""
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        db.session.execute(
+            insert(RevokedToken).values(jti=jti, expires_at=expires_at).on_conflict_do_nothing()
+        )
+
+    def is_denied(self, jti: str) -> bool:
+        """Look the token up by its id."""
+        return db.session.get(RevokedToken, jti) is not None
+
+
+class RedisDenylist:
+    """Keep revoked token ids as Redis keys that expire with the tokens, shared by every worker."""
+
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+        self._prefix = f"{prefix}:revoked-token:"
+
+    def deny(self, jti: str, expires_at: datetime) -> None:
+        """Set a key that lives as long as the token would have; 503 if Redis cannot be reached."""
+        seconds = math.ceil((expires_at - utcnow()).total_seconds())
+        if seconds <= 0:
+            return
+        try:
+            self._redis.set(self._prefix + jti, 1, ex=seconds)
+        except redis.RedisError:
+            # The client keeps its token and can log out again; nothing pretends to be revoked.
+            abort(503, "Logging out is unavailable; try again shortly.")
+
+    def is_denied(self, jti: str) -> bool:
+        """Tell whether the token's key still exists; raises redis.RedisError during an outage."""
+        return bool(self._redis.exists(self._prefix + jti))
+
+
+def denylist() -> Denylist:
+    """Return the current app's denylist."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def revoke(claims: Mapping[str, Any]) -> None:
+    """Refuse the token with these (verified) claims for the rest of its lifetime."""
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+    if expires_at > utcnow():
+        denylist().deny(claims["jti"], expires_at)
+
+
+@jwt.token_in_blocklist_loader
+def is_token_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
+    """Tell flask-jwt-extended whether a token was logged out (it then answers 401)."""
+    jti = claims.get("jti")
+    if jti is None:
+        return False
+    try:
+        return denylist().is_denied(jti)
+    except redis.RedisError as error:
+        # During a Redis outage bookings and streams go on, as they do for the broker, on
+        # access tokens, which expire within minutes. Refresh tokens live for weeks and mint
+        # new access: those wait until the denylist answers again.
+        if claims.get("type") == "access":
+            log.warning("Denylist unreachable; accepting access token unchecked (%s)", error)
+            return False
+        abort(503, "Token checks are unavailable; try again shortly.")
+
+
+def prune_revoked_tokens() -> int:
+    """Delete the rows of tokens that have expired anyway; return how many went."""
+    result = db.session.execute(db.delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    return result.rowcount or 0
+
+
+def init_app(app: Flask) -> None:
+    """Keep the app's revoked tokens in Redis when `REDIS_URL` is set, else in the database."""
+    redis_url = app.config["REDIS_URL"]
+    app.extensions[EXTENSION_KEY] = (
+        RedisDenylist(redis_url, app.config["REDIS_PREFIX"]) if redis_url else DatabaseDenylist()
+    )

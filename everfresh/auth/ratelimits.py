@@ -1,0 +1,96 @@
+"""Limit login attempts per client IP and per account, so that guessing passwords is slow.
+
+Both limits count every attempt, successful or not, on `POST /auth/login` and
+`POST /auth/session` together. They live in Redis when `REDIS_URL` is set (shared by every
+worker), in each worker's memory otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import RateLimitExceeded
+from limits import parse_many
+from werkzeug.exceptions import HTTPException, TooManyRequests
+
+from everfresh.errors import handle_http_exception
+from everfresh.extensions import limiter
+
+ViewT = TypeVar("ViewT", bound=Callable[..., object])
+
+LIMIT_SETTINGS = ("LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT")
+MESSAGE = "Too many login attempts. Try again later."
+
+
+def client_ip_key() -> str:
+    """Return the bucket of the caller's IP: the socket's, or the proxy's word (PROXY_FIX_X_FOR)."""
+    return request.remote_addr or "unknown"
+
+
+def account_key() -> str:
+    """Return the bucket of the email being logged into, or "" (not limited) if there is none."""
+    try:
+        body = request.get_json(silent=True)
+    except HTTPException:
+        # A body over MAX_CONTENT_LENGTH: the view answers 413. Raising here would make the
+        # limiter take it for a storage outage and fall back to memory.
+        return ""
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        return ""
+    # The login view strips and lower-cases the email too, so every spelling shares a bucket.
+    # Hashed so keys stay short whatever is sent and Redis holds no addresses.
+    normalised = email.strip().lower().encode("utf-8", "surrogatepass")
+    return hashlib.sha256(normalised).hexdigest()
+
+
+def limit_login_attempts(view: ViewT) -> ViewT:
+    """Count a call of `view` against the caller's IP and the account it names."""
+    per_account = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
+        scope="login-account",
+        key_func=account_key,
+    )
+    per_ip = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"],
+        scope="login-ip",
+        key_func=client_ip_key,
+    )
+    return per_ip(per_account(view))
+
+
+def too_many_attempts(_error: RateLimitExceeded) -> Response:
+    """Answer a breached login limit with 429 and a Retry-After, in the one JSON error shape."""
+    breached = limiter.current_limit
+    wait = breached.reset_at - time.time() if breached is not None else 60
+    return handle_http_exception(TooManyRequests(MESSAGE, retry_after=max(1, math.ceil(wait))))
+
+
+def init_app(app: Flask) -> None:
+    """Check the limit settings and count attempts in Redis when there is one, else in memory."""
+    for name in LIMIT_SETTINGS:
+        try:
+            parse_many(app.config[name])
+        except ValueError:
+            raise ValueError(
+                f'{name} must be a rate such as "5/minute" or "100/hour", got {app.config[name]!r}'
+            ) from None
+    redis_url = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if redis_url:
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            # Short timeouts: during an outage logins fall back to memory, they do not hang.
+            {
+                "key_prefix": f"{app.config['REDIS_PREFIX']}:login-limits",
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+            },
+        )
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, too_many_attempts)
