@@ -8,6 +8,7 @@ at import time and would otherwise block the whole worker).
 import os
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -69,6 +70,21 @@ def child_exit(server, worker):
 def on_exit(server):
     """Remove the metrics files of this run."""
     shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+
+
+def post_fork(server, worker):
+    """Remember a stop signal that arrives while the new worker is still booting.
+
+    Until the worker installs its own handlers (after patching and loading the app) it
+    carries the master's, which only queue the signal: a deploy that lands during a boot
+    would otherwise wait out graceful_timeout for a worker that never heard it.
+    """
+
+    def stop_when_booted(signum, frame):
+        worker.alive = False
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, stop_when_booted)
 
 
 def post_worker_init(worker):

@@ -121,7 +121,8 @@ class LiveServer:
                 self.process.wait()
         if hasattr(self, "log_file"):
             self.log_file.close()
-        self.log_path.unlink(missing_ok=True)
+        if os.environ.get("KEEP_LIVE_LOGS") is None:
+            self.log_path.unlink(missing_ok=True)
 
     def request(
         self,

@@ -30,6 +30,12 @@ def worker_pids(server) -> list[int]:
         return [int(pid) for pid in file.read().split()]
 
 
+def open_sockets(pid: int) -> int:
+    """Count the sockets process `pid` holds open."""
+    fds = f"/proc/{pid}/fd"
+    return sum(os.readlink(f"{fds}/{fd}").startswith("socket:") for fd in os.listdir(fds))
+
+
 def rss_kb(pids: list[int]) -> int:
     """Return the summed resident memory of `pids` in KiB."""
     total = 0
@@ -152,11 +158,13 @@ def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
         assert frame.json["booking_id"] == first
         last_ids.append(frame.id)
 
-    victim = worker_pids(server)[0]
+    # The worker holding the most connections: the one whose death cuts streams.
+    victim = max(worker_pids(server), key=open_sockets)
     os.kill(victim, signal.SIGKILL)
     missed = [server.create_booking(token)["booking_id"] for _ in range(3)]
     assert wait_for(lambda: len(worker_pids(server)) == 2 and victim not in worker_pids(server))
 
+    cut = 0
     for stream, last_id in zip(streams, last_ids, strict=True):
         frames = []
         while len(frames) < len(missed) and (frame := stream.next_event(timeout=5)) is not None:
@@ -167,7 +175,9 @@ def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
                 assert again.next_frame().data is not None
                 frames = [again.next_event() for _ in missed]
         assert received_ids(frames) == missed
+        cut += stream.closed
         stream.close()
+    assert cut > 0, "no stream was on the killed worker"
 
 
 def test_the_api_keeps_answering_while_a_worker_holds_thousands_of_streams(live_server):

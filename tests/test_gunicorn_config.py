@@ -1,0 +1,66 @@
+"""Check the gunicorn settings and hooks in gunicorn.conf.py."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+@pytest.fixture
+def settings(monkeypatch):
+    """Load gunicorn.conf.py as gunicorn does, with the environment it reads."""
+
+    def load(**environment: str) -> dict:
+        for name in ("WEB_CONCURRENCY", "REDIS_URL", "BIND"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(CONFIG))
+
+    return load
+
+
+def test_the_defaults_serve_streams_with_gevent(settings):
+    loaded = settings()
+    assert loaded["worker_class"] == "gevent"
+    assert loaded["workers"] == 1
+    assert loaded["bind"] == "127.0.0.1:8000"
+    assert loaded["worker_connections"] >= 10_000
+    assert loaded["preload_app"] is False
+    assert loaded["control_socket_disable"] is True
+    assert "%(U)s" in loaded["access_log_format"] and "%(r)s" not in loaded["access_log_format"]
+
+
+def test_with_redis_the_worker_count_defaults_to_the_cores(settings):
+    assert settings(REDIS_URL="redis://x")["workers"] == (os.cpu_count() or 1)
+    assert settings(REDIS_URL="redis://x", WEB_CONCURRENCY="3")["workers"] == 3
+
+
+def test_the_config_imports_no_application_code(settings):
+    import sys
+
+    before = {name for name in sys.modules if name.startswith(("everfresh", "psycopg"))}
+    settings()
+    after = {name for name in sys.modules if name.startswith(("everfresh", "psycopg"))}
+    assert after == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGQUIT])
+def test_a_stop_signal_during_a_workers_boot_is_not_lost(settings, signum):
+    post_fork = settings()["post_fork"]
+    worker = SimpleNamespace(alive=True)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)}
+    try:
+        post_fork(None, worker)
+        os.kill(os.getpid(), signum)
+        assert worker.alive is False
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
