@@ -6,7 +6,7 @@ from typing import Annotated, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import request
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 from everfresh.errors import ValidationFailed
 
@@ -29,6 +29,27 @@ class RequestModel(BaseModel):
     """Base for request bodies: unknown fields are refused, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _refuse_null(value: object) -> object:
+    # Runs only when the field was sent: an explicit null would erase a required value.
+    if value is None:
+        raise ValueError("May be left out, but not null.")
+    return value
+
+
+# Marks a field of an update that may be left out but, when sent, may not be null.
+NotNull = AfterValidator(_refuse_null)
+
+
+class UpdateRequest(RequestModel):
+    """Base for PATCH bodies: only the fields sent change, and at least one must be sent."""
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateRequest:
+        if not self.model_fields_set:
+            raise ValueError("Send at least one field to change.")
+        return self
 
 
 def fields_of(error: ValidationError) -> dict[str, str]:

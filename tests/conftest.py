@@ -20,9 +20,8 @@ from everfresh import create_app  # noqa: E402
 from everfresh.auth.models import User  # noqa: E402
 from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
 from everfresh.companies.models import Company  # noqa: E402
-from everfresh.demo import seed_demo  # noqa: E402
 from everfresh.extensions import db  # noqa: E402
-from tests.live import LiveServer, PrivateRedis, prepare_database  # noqa: E402
+from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
@@ -90,11 +89,7 @@ def app(database_url: str) -> Iterator[Flask]:
     """Create the app on an empty schema holding only the demo data."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
-        db.create_all()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        seed_demo()
+        reset_to_demo()
     yield app
     with app.app_context():
         db.session.remove()

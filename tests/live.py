@@ -27,19 +27,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def reset_to_demo() -> None:
+    """Create the current app's schema if need be, empty it, and load the demo data."""
+    from everfresh.demo import seed_demo
+    from everfresh.extensions import db
+
+    db.create_all()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+    seed_demo()
+
+
 def prepare_database(database_url: str) -> None:
     """Create the schema behind `database_url`, empty it, and load the demo data."""
     from everfresh import create_app
-    from everfresh.demo import seed_demo
     from everfresh.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
-        db.create_all()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        seed_demo()
+        reset_to_demo()
         db.engine.dispose()
 
 

@@ -19,10 +19,10 @@ from werkzeug.test import TestResponse
 
 from everfresh import create_app
 from everfresh.auth.denylist import RedisDenylist, RevokedToken
-from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from everfresh.timestamps import as_utc, utcnow
 from tests.assertions import assert_error, invalid_fields
+from tests.live import reset_to_demo
 from tests.test_security_tokens import assert_unauthorized
 
 DEMO_PASSWORD = "everfresh-demo"
@@ -192,11 +192,7 @@ def redis_app(database_url: str, redis_url: str, redis_prefix: str) -> Iterator[
         }
     )
     with app.app_context():
-        db.create_all()
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-        seed_demo()
+        reset_to_demo()
     yield app
     keys = redis.Redis.from_url(redis_url)
     for key in keys.scan_iter(f"{redis_prefix}:*"):

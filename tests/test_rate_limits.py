@@ -17,9 +17,9 @@ from werkzeug.test import TestResponse
 from everfresh import create_app, proxy
 from everfresh.auth import passwords
 from everfresh.auth.models import User
-from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from tests.assertions import assert_error
+from tests.live import reset_to_demo
 from tests.test_security_tokens import assert_unauthorized
 
 DEMO_PASSWORD = "everfresh-demo"
@@ -172,11 +172,7 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
         app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
         if not created:
             with app.app_context():
-                db.create_all()
-                for table in reversed(db.metadata.sorted_tables):
-                    db.session.execute(table.delete())
-                db.session.commit()
-                seed_demo()
+                reset_to_demo()
         created.append(app)
         return app
 

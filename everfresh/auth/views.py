@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, abort, current_app, request
 from flask_jwt_extended import decode_token, get_jwt, jwt_required, unset_jwt_cookies
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field
 from sqlalchemy import func
 
 from everfresh.auth.access import (
@@ -29,7 +29,14 @@ from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
 from everfresh.pagination import PageQuery, paginate
-from everfresh.validation import EmailAddress, RequestModel, parse_body, parse_query
+from everfresh.validation import (
+    EmailAddress,
+    NotNull,
+    RequestModel,
+    UpdateRequest,
+    parse_body,
+    parse_query,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -47,25 +54,12 @@ class LogoutRequest(RequestModel):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
-class UpdateUserRequest(RequestModel):
+class UpdateUserRequest(UpdateRequest):
     """Changes for `PATCH /users/<id>`; only the fields sent are changed."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    role: Role | None = None
-    active: bool | None = Field(default=None, strict=True)
-
-    @field_validator("name", "role", "active")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("May be left out, but not null.")
-        return value
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateUserRequest:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        return self
+    name: Annotated[Annotated[str, Field(min_length=1, max_length=200)] | None, NotNull] = None
+    role: Annotated[Role | None, NotNull] = None
+    active: Annotated[Annotated[bool, Field(strict=True)] | None, NotNull] = None
 
 
 class CreateUserRequest(RequestModel):

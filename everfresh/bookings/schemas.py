@@ -6,11 +6,11 @@ import re
 from datetime import date, time
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field
 
 from everfresh.bookings.models import BookingStatus
 from everfresh.pagination import PageQuery
-from everfresh.validation import RequestModel
+from everfresh.validation import NotNull, RequestModel, UpdateRequest
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
@@ -48,28 +48,14 @@ class CreateBookingRequest(RequestModel):
     notes: Notes | None = None
 
 
-class UpdateBookingRequest(RequestModel):
+class UpdateBookingRequest(UpdateRequest):
     """Changes for `PATCH /bookings/<id>`; only the fields sent are changed."""
 
-    status: BookingStatus | None = None
+    status: Annotated[BookingStatus | None, NotNull] = None
     staff_id: EntityId | None = None
-    scheduled_date: CalendarDate | None = None
-    scheduled_time_start: ClockTime | None = None
+    scheduled_date: Annotated[CalendarDate | None, NotNull] = None
+    scheduled_time_start: Annotated[ClockTime | None, NotNull] = None
     notes: Notes | None = None
-
-    @field_validator("status", "scheduled_date", "scheduled_time_start")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Absent means "leave as is"; an explicit null would erase a required value.
-        if value is None:
-            raise ValueError("May be left out, but not null.")
-        return value
-
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateBookingRequest:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        return self
 
 
 class BookingListQuery(PageQuery):
