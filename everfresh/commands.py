@@ -7,14 +7,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from everfresh import database
-from everfresh.auth.denylist import prune_revoked_tokens
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
-from everfresh.bookings.idempotency import prune_idempotency_keys
+from everfresh.catalog.models import Customer
 from everfresh.companies.models import Company
 from everfresh.demo import seed_demo
 from everfresh.extensions import db
-from everfresh.sse.replay import prune_events
+from everfresh.retention import prune_expired
+from everfresh.validation import normalise_email
 
 
 @click.command("init-db")
@@ -43,32 +43,41 @@ def seed_demo_command() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--company", "company_name", help="Company name or id (not for a superadmin).")
+@click.option("--customer", "customer_id", help="The Customer id a customer user books for.")
 @click.password_option(help="Prompted for when left out.")
 @with_appcontext
 def create_user_command(
-    email: str, name: str, role: str, company_name: str | None, password: str
+    email: str,
+    name: str,
+    role: str,
+    company_name: str | None,
+    customer_id: str | None,
+    password: str,
 ) -> None:
     """Create a user who can log in."""
-    company_id = None
-    if role == Role.SUPERADMIN:
-        if company_name:
-            raise click.BadParameter("a superadmin belongs to no company", param_hint="--company")
-    else:
-        company = db.session.scalars(
-            db.select(Company).where((Company.name == company_name) | (Company.id == company_name))
-        ).first()
-        if company is None:
-            raise click.BadParameter(f"no company {company_name!r}", param_hint="--company")
-        company_id = company.id
+    try:
+        email = normalise_email(email.strip()).lower()
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--email") from None
+    company_id = _company_for(Role(role), company_name)
+    if (role == Role.CUSTOMER) != (customer_id is not None):
+        raise click.BadParameter(
+            "a customer user, and only one, books for a Customer", param_hint="--customer"
+        )
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id)
+        if customer is None or customer.company_id != company_id:
+            raise click.BadParameter(f"no customer {customer_id!r} in that company")
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
-    if db.session.scalars(db.select(User).where(User.email == email.lower())).first():
+    if db.session.scalars(db.select(User).where(User.email == email)).first():
         raise click.ClickException(f"A user with email {email} already exists.")
     user = User(
-        email=email.lower(),
+        email=email,
         name=name,
         role=Role(role),
         company_id=company_id,
+        customer_id=customer_id,
         password_hash=hash_password(password),
     )
     db.session.add(user)
@@ -76,15 +85,30 @@ def create_user_command(
     click.echo(f"Created {role} {user.email} ({user.id}).")
 
 
+def _company_for(role: Role, company_name: str | None) -> str | None:
+    if role == Role.SUPERADMIN:
+        if company_name:
+            raise click.BadParameter("a superadmin belongs to no company", param_hint="--company")
+        return None
+    if not company_name:
+        raise click.BadParameter(f"name the {role}'s company", param_hint="--company")
+    company = db.session.scalars(
+        db.select(Company).where((Company.name == company_name) | (Company.id == company_name))
+    ).first()
+    if company is None:
+        raise click.BadParameter(f"no company {company_name!r}", param_hint="--company")
+    return company.id
+
+
 @click.command("prune")
 @with_appcontext
 def prune_command() -> None:
     """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, expired revocations."""
-    events = prune_events()
-    keys = prune_idempotency_keys()
-    revoked = prune_revoked_tokens()
-    db.session.commit()
-    click.echo(f"Pruned {events} events, {keys} idempotency keys and {revoked} revoked tokens.")
+    counts = prune_expired()
+    click.echo(
+        f"Pruned {counts['events']} events, {counts['idempotency_keys']} idempotency keys "
+        f"and {counts['revoked_tokens']} revoked tokens."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Forget what the service no longer promises to keep: old events and idempotency keys."""
+"""Forget what the service no longer promises to keep: old events, keys and revocations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import random
 import gevent
 from flask import Flask
 
+from everfresh.auth.denylist import prune_revoked_tokens
 from everfresh.bookings.idempotency import prune_idempotency_keys
 from everfresh.extensions import db
 from everfresh.sse.replay import prune_events
@@ -18,8 +19,12 @@ PRUNE_INTERVAL_SECONDS = 3600
 
 
 def prune_expired() -> dict[str, int]:
-    """Delete events past SSE_REPLAY_HOURS and idempotency keys past 24 hours; count each."""
-    counts = {"events": prune_events(), "idempotency_keys": prune_idempotency_keys()}
+    """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, dead revocations."""
+    counts = {
+        "events": prune_events(),
+        "idempotency_keys": prune_idempotency_keys(),
+        "revoked_tokens": prune_revoked_tokens(),
+    }
     db.session.commit()
     return counts
 

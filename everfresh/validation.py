@@ -13,7 +13,8 @@ from everfresh.errors import ValidationFailed
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def _email_address(value: str) -> str:
+def normalise_email(value: str) -> str:
+    """Return `value` as a normalised email address, or raise ValueError saying why not."""
     # The demo logins live under `.test`, so reserved test domains must be accepted too;
     # pydantic's EmailStr refuses them.
     try:
@@ -22,7 +23,7 @@ def _email_address(value: str) -> str:
         raise ValueError(f"Not a valid email address: {error}") from None
 
 
-EmailAddress = Annotated[str, AfterValidator(_email_address)]
+EmailAddress = Annotated[str, AfterValidator(normalise_email)]
 
 
 class RequestModel(BaseModel):

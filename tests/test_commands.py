@@ -282,7 +282,21 @@ def test_create_user_makes_a_superadmin_without_company(runner, client):
         ),
         (
             ("--role", "staff", "--password", "long-enough"),
-            "Invalid value for --company: no company None",
+            "Invalid value for --company: name the staff's company",
+        ),
+        (
+            ("--role", "customer", "--company", "EverFresh Demo", "--password", "long-enough"),
+            "Invalid value for --customer: a customer user, and only one, books for a Customer",
+        ),
+        (
+            ("--role", "staff", "--company", "EverFresh Demo", "--customer", "cust_x")
+            + ("--password", "long-enough"),
+            "Invalid value for --customer: a customer user, and only one, books for a Customer",
+        ),
+        (
+            ("--role", "customer", "--company", "EverFresh Demo", "--customer", "cust_x")
+            + ("--password", "long-enough"),
+            "Invalid value: no customer 'cust_x' in that company",
         ),
         (
             ("--role", "staff", "--company", "EverFresh Demo", "--password", "short"),
@@ -297,7 +311,16 @@ def test_create_user_makes_a_superadmin_without_company(runner, client):
             "Invalid value for '--role'",
         ),
     ],
-    ids=["unknown-company", "no-company", "short-password", "superadmin-company", "bad-role"],
+    ids=[
+        "unknown-company",
+        "no-company",
+        "customer-without-customer",
+        "staff-with-customer",
+        "unknown-customer",
+        "short-password",
+        "superadmin-company",
+        "bad-role",
+    ],
 )
 def test_create_user_refuses_bad_options(app, runner, options, message):
     result = create_user(runner, "--email", "someone@everfresh.test", "--name", "Someone", *options)
@@ -323,8 +346,43 @@ def test_create_user_refuses_a_taken_email(runner, counts):
     )
 
     assert result.exit_code == 1
-    assert result.output == "Error: A user with email STAFF@everfresh.test already exists.\n"
+    assert result.output == "Error: A user with email staff@everfresh.test already exists.\n"
     assert counts() == before
+
+
+def test_create_user_refuses_a_malformed_email(app, runner):
+    result = create_user(
+        runner,
+        *("--email", "not-an-email", "--name", "X", "--role", "staff"),
+        *("--company", "EverFresh Demo", "--password", "long-enough"),
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for --email" in result.output
+
+
+def test_create_user_links_a_customer_user_to_the_customer_it_books_for(runner, client, tenants):
+    tenant = tenants["everfresh"]
+    result = create_user(
+        runner,
+        *("--email", "home@everfresh.test", "--name", "Home", "--role", "customer"),
+        *("--company", "EverFresh Demo", "--customer", tenant.customer_id),
+        *("--password", "long-enough"),
+    )
+    assert result.exit_code == 0, result.output
+    token = client.post(
+        "/auth/login", json={"email": "home@everfresh.test", "password": "long-enough"}
+    ).json["access_token"]
+    booked = client.post(
+        "/bookings",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "service_id": tenant.service_id,
+            "scheduled_date": "2026-12-03",
+            "scheduled_time_start": "12:00",
+        },
+    )
+    assert booked.status_code == 201
+    assert booked.json["customer_id"] == tenant.customer_id
 
 
 # --- prune ----------------------------------------------------------------------------------

@@ -29,7 +29,11 @@ def test_prune_expired_keeps_the_replay_window(app, tenants):
     app.config["SSE_REPLAY_HOURS"] = 24
     add_events(app, tenants, [timedelta(hours=25), timedelta(hours=48), timedelta(hours=23)])
     with app.app_context():
-        assert retention.prune_expired() == {"events": 2, "idempotency_keys": 0}
+        assert retention.prune_expired() == {
+            "events": 2,
+            "idempotency_keys": 0,
+            "revoked_tokens": 0,
+        }
     assert remaining_event_count(app) == 1
 
 
