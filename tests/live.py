@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -158,6 +159,13 @@ class LiveServer:
             return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, decoded)
         finally:
             connection.close()
+
+    def metric(self, name: str) -> float:
+        """Read one unlabelled metric from the server's /metrics."""
+        text = self.request("GET", "/metrics").body.decode()
+        match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+        assert match, f"{name} missing from /metrics"
+        return float(match.group(1))
 
     def login(self, email: str, password: str = DEMO_PASSWORD) -> str:
         """Log in over HTTP and return the access token."""

@@ -15,14 +15,6 @@ import pytest
 pytestmark = pytest.mark.live
 
 
-def metric(server, name: str) -> float:
-    """Read one unlabelled metric from the server's /metrics."""
-    text = server.request("GET", "/metrics").body.decode()
-    match = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
-    assert match, f"{name} missing from /metrics"
-    return float(match.group(1))
-
-
 def worker_pids(server) -> list[int]:
     """Return the pids of the gunicorn master's workers."""
     children = f"/proc/{server.process.pid}/task/{server.process.pid}/children"
@@ -87,7 +79,7 @@ def test_a_client_that_stops_reading_is_dropped_and_catches_up_on_reconnect(live
     assert stuck.next_frame().data is not None
 
     created = []
-    while metric(server, "everfresh_slow_consumers_dropped_total") < 1:
+    while server.metric("everfresh_slow_consumers_dropped_total") < 1:
         assert len(created) < 2000, "the stuck client was never dropped"
         created += [server.create_booking(token)["booking_id"] for _ in range(25)]
     # The healthy stream was not held back by the stuck one.
@@ -125,12 +117,12 @@ def test_a_storm_of_vanishing_clients_leaves_no_subscribers_and_flat_memory(live
     # The first storm lets the allocator reach its working size; a leak shows up as growth
     # on every further storm, not on the first.
     storm(1000)
-    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
     baseline = rss_kb(workers)
     storm(1000)
-    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
     storm(1000)
-    assert wait_for(lambda: metric(server, "everfresh_open_streams") == 0)
+    assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
     grown_kb = rss_kb(workers) - baseline
     assert grown_kb < 2 * 1024, f"worker memory grew by {grown_kb} KiB over 2,000 more streams"
 
@@ -195,7 +187,7 @@ def test_the_api_keeps_answering_while_a_worker_holds_thousands_of_streams(live_
         # Every stream is open (each greeted) before the API is asked anything.
         for sock in sockets:
             assert read_until(sock, b"connection_established")
-        assert metric(server, "everfresh_open_streams") == 2000
+        assert server.metric("everfresh_open_streams") == 2000
 
         # One SQLite connection per worker: an open stream holding it would starve these.
         assert server.request("GET", "/auth/me", token=token).status == 200

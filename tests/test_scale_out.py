@@ -45,6 +45,8 @@ def test_four_workers_deliver_every_booking_to_every_stream_once(
     )
     token = server.login("staff@everfresh.test")
     streams = open_streams(server, token, 40)
+    # /metrics sums every worker's figures (prometheus-client's multi-process mode).
+    assert server.metric("everfresh_open_streams") == 40
 
     created = [server.create_booking(token)["booking_id"] for _ in range(5)]
     # A later booking as a marker: a duplicate of the five would arrive before it.
@@ -53,6 +55,8 @@ def test_four_workers_deliver_every_booking_to_every_stream_once(
     for stream in streams:
         assert booking_ids(stream, 6) == [*created, marker]
         stream.close()
+    assert server.metric("everfresh_events_published_total") == 6
+    assert server.metric("everfresh_events_delivered_total") == 6 * 40
 
 
 def test_two_instances_sharing_postgres_and_redis_act_as_one(

@@ -78,8 +78,10 @@ class Subscriber:
         "registered",
         "heartbeat_slot",
         "_frames",
+        "_spare",
         "_capacity",
         "_waiter",
+        "_reusable_waiter",
         "_greenlet",
     )
 
@@ -95,9 +97,11 @@ class Subscriber:
         self.registered = False
         self.heartbeat_slot = 0
         self._frames: list[bytes] = []
+        self._spare: list[bytes] = []
         self._capacity = queue_size
         # Set while the stream waits for frames; whoever adds one wakes it through the hub.
         self._waiter: Waiter | None = None
+        self._reusable_waiter = Waiter()
         # The greenlet serving this stream; it writes to the socket, so only it can be stuck.
         self._greenlet = gevent.getcurrent()
 
@@ -117,20 +121,26 @@ class Subscriber:
             get_hub().loop.run_callback(waiter.switch, None)
 
     def next_frames(self) -> list[bytes] | Closed:
-        """Wait for frames and return every one queued by then, or why the stream ended.
+        """Wait for frames and return every one queued by then (valid until the next call).
 
         Taking all that is waiting at once lets the stream write them in one go: a burst of
         bookings costs one socket write per stream, not one per booking.
         """
         if self.closed is None and not self._frames:
-            self._waiter = Waiter()
+            # One Waiter per stream, reused: gevent resets it after each completed get().
+            self._waiter = self._reusable_waiter
             try:
-                self._waiter.get()
+                self._reusable_waiter.get()
             finally:
                 self._waiter = None
         if self.closed is not None:
             return self.closed
-        frames, self._frames = self._frames, []
+        # Two lists take turns, so a wake allocates nothing that outlives it: objects that
+        # survive from wake to wake pile up in the oldest GC generation, and collecting that
+        # stalls fan-out. The caller must be done with the list by its next call.
+        frames = self._frames
+        self._spare.clear()
+        self._frames, self._spare = self._spare, frames
         return frames
 
     def close(self, reason: Closed) -> None:
