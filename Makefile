@@ -30,7 +30,15 @@ run: $(VENV)/.runtime
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
-test: $(VENV)/.dev lint
+# The browser tests' npm packages (playwright-core, event-source-polyfill), when npm is here;
+# without npm those tests skip locally and fail under CI=true.
+BROWSER_DEPS := $(if $(shell command -v npm 2>/dev/null),tests/browser/node_modules/.installed)
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.dev lint $(BROWSER_DEPS)
 	$(BIN)/pytest
 
 clean:
