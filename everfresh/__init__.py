@@ -8,19 +8,8 @@ from typing import Any
 from flask import Flask
 
 from config import INSTANCE_DIR, config_from_environment
-from everfresh import (
-    auth,
-    commands,
-    cors,
-    database,
-    errors,
-    ops,
-    proxy,
-    request_log,
-    security_headers,
-    sse,
-    text_input,
-)
+from everfresh import auth, commands, database, errors, ops, sse
+from everfresh.accounts.views import bp as accounts_bp
 from everfresh.auth.views import bp as auth_bp
 from everfresh.board import bp as board_bp
 from everfresh.bookings.views import bp as bookings_bp
@@ -28,6 +17,7 @@ from everfresh.catalog.views import bp as catalog_bp
 from everfresh.companies.views import bp as companies_bp
 from everfresh.openapi import bp as openapi_bp
 from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_logs
+from everfresh.web import cors, proxy, request_log, security_headers, text_input
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -47,7 +37,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security_headers.init_app(app)
     text_input.init_app(app)
     cors.init_app(app)
-    for blueprint in (auth_bp, companies_bp, catalog_bp, bookings_bp, board_bp, openapi_bp):
+    for blueprint in (
+        auth_bp,
+        accounts_bp,
+        companies_bp,
+        catalog_bp,
+        bookings_bp,
+        board_bp,
+        openapi_bp,
+    ):
         app.register_blueprint(blueprint)
     sse.init_app(app)
     ops.init_app(app)

@@ -14,7 +14,7 @@ from everfresh.companies.models import Company
 from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from everfresh.retention import prune_expired
-from everfresh.validation import normalise_email
+from everfresh.web.validation import normalise_email
 
 
 @click.command("init-db")

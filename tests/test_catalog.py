@@ -473,7 +473,7 @@ def test_garbage_cursor_is_422(client, login_as, path, cursor):
 
 
 def test_nul_in_a_cursor_is_refused_before_the_view(client, login_as):
-    # everfresh/text_input.py refuses NUL in any parameter: PostgreSQL cannot compare it.
+    # everfresh/web/text_input.py refuses NUL in any parameter: PostgreSQL cannot compare it.
     response = client.get("/users?cursor=%00", headers=login_as("superadmin"))
 
     assert invalid_fields(response, "The query string has invalid parameters.") == {

@@ -10,7 +10,7 @@ from pydantic import EmailStr
 from werkzeug.exceptions import InternalServerError, TooManyRequests
 
 from everfresh.errors import ValidationFailed
-from everfresh.validation import RequestModel, parse_body
+from everfresh.web.validation import RequestModel, parse_body
 
 SECRET_DETAIL = "connection to db-primary:5432 failed for user everfresh"
 

@@ -14,10 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from everfresh import create_app, proxy
+from everfresh import create_app
 from everfresh.auth import passwords
 from everfresh.auth.models import User
 from everfresh.extensions import db
+from everfresh.web import proxy
 from tests.assertions import assert_error
 from tests.live import reset_to_demo
 from tests.test_security_tokens import assert_unauthorized

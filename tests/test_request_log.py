@@ -10,8 +10,8 @@ import time
 import pytest
 
 from everfresh import create_app
-from everfresh.request_log import JsonFormatter, configure_logging
 from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.web.request_log import JsonFormatter, configure_logging
 
 PASSWORD = "everfresh-demo"
 

@@ -12,8 +12,8 @@ from flask import Flask, Response
 from everfresh import create_app
 from everfresh.demo import seed_demo
 from everfresh.extensions import db
-from everfresh.security_headers import DEFAULT_PAGE_POLICY, HEADERS
 from everfresh.signing_key import InsecureConfiguration
+from everfresh.web.security_headers import DEFAULT_PAGE_POLICY, HEADERS
 
 STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 

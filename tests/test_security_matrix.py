@@ -25,7 +25,7 @@ from werkzeug.test import TestResponse
 
 from everfresh.auth.models import User
 from everfresh.extensions import db
-from everfresh.security_headers import HEADERS
+from everfresh.web.security_headers import HEADERS
 
 CALLERS = ("anonymous", "customer", "staff", "admin", "superadmin", "other_company")
 DEMO_EMAILS = {

@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 
 from everfresh.bookings.models import BookingStatus
-from everfresh.pagination import PageQuery
-from everfresh.validation import NotNull, RequestModel, UpdateRequest
+from everfresh.web.pagination import PageQuery
+from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")

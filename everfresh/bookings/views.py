@@ -14,8 +14,8 @@ from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, U
 from everfresh.catalog.models import Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
-from everfresh.pagination import paginate
-from everfresh.validation import parse_body, parse_query
+from everfresh.web.pagination import paginate
+from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("bookings", __name__)
 

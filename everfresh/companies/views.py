@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort
-from pydantic import Field
 
 from everfresh.auth.access import roles_required
 from everfresh.auth.models import Role
 from everfresh.companies.models import Company
+from everfresh.companies.schemas import CreateCompanyRequest
 from everfresh.extensions import db
-from everfresh.pagination import PageQuery, paginate
-from everfresh.validation import RequestModel, parse_body, parse_query
+from everfresh.web.pagination import PageQuery, paginate
+from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("companies", __name__)
-
-
-class CreateCompanyRequest(RequestModel):
-    """A new tenant for `POST /companies`."""
-
-    name: str = Field(min_length=1, max_length=200)
 
 
 @bp.get("/companies")

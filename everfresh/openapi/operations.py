@@ -11,19 +11,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from everfresh.accounts.schemas import CreateUserRequest, UpdateUserRequest
 from everfresh.auth.access import ADMIN_ROLES, ANY_ROLE, STAFF_ROLES
 from everfresh.auth.models import Role
-from everfresh.auth.views import (
-    CreateUserRequest,
-    LoginRequest,
-    LogoutRequest,
-    UpdateUserRequest,
-)
+from everfresh.auth.schemas import LoginRequest, LogoutRequest
 from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
-from everfresh.catalog.views import CreateCustomerRequest, CreateServiceRequest, CreateStaffRequest
-from everfresh.companies.views import CreateCompanyRequest
+from everfresh.catalog.schemas import (
+    CreateCustomerRequest,
+    CreateServiceRequest,
+    CreateStaffRequest,
+)
+from everfresh.companies.schemas import CreateCompanyRequest
 from everfresh.openapi import schemas
-from everfresh.pagination import PageQuery
+from everfresh.web.pagination import PageQuery
 
 # Security requirement names, defined in `document.SECURITY_SCHEMES`.
 PUBLIC: tuple[str, ...] = ()
@@ -153,13 +153,13 @@ OPERATIONS: dict[str, Operation] = {
         response_description="The cookies' tokens are revoked and the cookies cleared.",
         security=PUBLIC,
     ),
-    "auth.list_users": Operation(
+    "accounts.list_users": Operation(
         "Users", schemas.UserPage, query=PageQuery, roles=ADMIN_ROLES, errors=(404,)
     ),
-    "auth.create_user": Operation(
+    "accounts.create_user": Operation(
         "Users", schemas.User, 201, body=CreateUserRequest, roles=ADMIN_ROLES, errors=(404, 409)
     ),
-    "auth.update_user": Operation(
+    "accounts.update_user": Operation(
         "Users", schemas.User, body=UpdateUserRequest, roles=ADMIN_ROLES, errors=(409,)
     ),
     "companies.list_companies": Operation(
