@@ -1,0 +1,189 @@
+"""Fan events out through Redis pub/sub, so every worker on every host reaches its own streams."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import gevent
+import redis
+from gevent.queue import Full, Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from everfresh.metrics import EVENTS_PUBLISHED
+from everfresh.sse.broker.local import Broker, Envelope
+
+log = logging.getLogger(__name__)
+
+
+class RedisBroker(Broker):
+    """Publish through Redis pub/sub so every worker on every host delivers to its own streams.
+
+    Each worker holds one pattern subscription, read by one listener greenlet, never one
+    per stream. Publishing hands the frame to a publisher greenlet through a bounded queue,
+    so a Redis outage never makes a booking request wait or fail: the event is in the log,
+    and after the listener reconnects `catch_up` re-delivers what the outage hid.
+    """
+
+    OUTBOX_SIZE = 10_000
+    # How long an event waits for an earlier one of its company before giving up on it.
+    HOLD_SECONDS = 1.0
+    # Events committed this long before the last healthy moment are re-read after an outage,
+    # covering publishes that were in flight when the connection broke.
+    CATCH_UP_MARGIN = timedelta(seconds=10)
+    HEALTH_CHECK_SECONDS = 5
+    MAX_BACKOFF_SECONDS = 5.0
+
+    def __init__(
+        self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes, redis_url: str, prefix: str
+    ) -> None:
+        super().__init__(queue_size, heartbeat_seconds, heartbeat)
+        self._redis_errors = (redis.RedisError, OSError)
+        # No silent retries inside redis-py: the listener must see every disconnect to catch up.
+        self._redis = redis.Redis.from_url(
+            redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=2,
+            socket_keepalive=True,
+            health_check_interval=self.HEALTH_CHECK_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._channel_prefix = f"{prefix}:events:"
+        self._outbox: Queue = Queue(maxsize=self.OUTBOX_SIZE)
+        self._greenlets: list[gevent.Greenlet] = []
+        self.connected = False
+        self._healthy_at = datetime.now(UTC)
+        # Called after a reconnect with a moment before the outage; returns every event
+        # logged since then, to re-deliver.
+        self.catch_up: Callable[[datetime], Iterable[Envelope]] | None = None
+        # Per company: the sequence number expected next, and later events held until it comes.
+        self._next_sequence: dict[str, int] = {}
+        self._held: dict[str, dict[int, Envelope]] = {}
+
+    def channel(self, company_id: str) -> str:
+        """Return the Redis channel carrying one company's events."""
+        return self._channel_prefix + company_id
+
+    def start(self) -> None:
+        """Start the heartbeat, listener and publisher greenlets once per process."""
+        super().start()
+        if not self._greenlets:
+            self._greenlets = [gevent.spawn(self._listen), gevent.spawn(self._publish_forever)]
+
+    def publish(self, envelope: Envelope) -> None:
+        """Hand the frame to the publisher greenlet; never wait on Redis."""
+        EVENTS_PUBLISHED.inc()
+        self.start()
+        header = b"%d %d\n" % (envelope.event_id, envelope.sequence)
+        try:
+            self._outbox.put_nowait((self.channel(envelope.company_id), header + envelope.frame))
+        except Full:
+            log.error("Redis outbox full; event %s reaches streams by catch-up", envelope.event_id)
+
+    def ping(self) -> bool:
+        """Tell whether Redis answers right now."""
+        try:
+            return bool(self._redis.ping())
+        except self._redis_errors:
+            return False
+
+    def _publish_forever(self) -> None:
+        while True:
+            channel, message = self._outbox.get()
+            try:
+                self._redis.publish(channel, message)
+            except self._redis_errors as error:
+                # Dropped on purpose: the event is committed to the log, and every listener
+                # that missed it catches up from there once Redis is back.
+                log.warning("Could not publish to Redis (%s); streams will catch up", error)
+
+    def _listen(self) -> None:
+        backoff = 0.1
+        outage = False
+        while not self.draining:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.psubscribe(self._channel_prefix + "*")
+                self.connected = True
+                if outage:
+                    log.info("Redis is back; catching streams up from the event log")
+                    self._catch_up()
+                outage = False
+                backoff = 0.1
+                while not self.draining:
+                    message = pubsub.get_message(timeout=1.0)
+                    self._healthy_at = datetime.now(UTC)
+                    if message is not None and message["type"] == "pmessage":
+                        self._deliver_message(message["channel"], message["data"])
+            except self._redis_errors as error:
+                if not outage:
+                    log.warning("Lost the Redis subscription (%s); reconnecting", error)
+                self.connected = False
+                outage = True
+                gevent.sleep(backoff)
+                backoff = min(backoff * 2, self.MAX_BACKOFF_SECONDS)
+            finally:
+                try:
+                    pubsub.close()
+                except self._redis_errors:
+                    pass
+
+    def _deliver_message(self, channel: bytes, data: bytes) -> None:
+        company_id = channel[len(self._channel_prefix) :].decode()
+        header, _, frame = data.partition(b"\n")
+        event_id, sequence = header.split()
+        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+
+    def receive(self, envelope: Envelope) -> None:
+        """Deliver an event from Redis in its company's commit order.
+
+        Two workers' publishes can cross on their way through Redis; an event that arrives
+        before an earlier one of its company waits for it, at most HOLD_SECONDS.
+        """
+        company_id, sequence = envelope.company_id, envelope.sequence
+        expected = self._next_sequence.get(company_id)
+        if expected is not None and sequence > expected:
+            held = self._held.setdefault(company_id, {})
+            held[sequence] = envelope
+            if len(held) == 1:
+                gevent.spawn_later(self.HOLD_SECONDS, self._stop_waiting, company_id, expected)
+            return
+        self.deliver(company_id, envelope.event_id, envelope.frame)
+        if expected is None or sequence == expected:
+            self._next_sequence[company_id] = sequence + 1
+            self._release_held(company_id)
+
+    def _release_held(self, company_id: str) -> None:
+        held = self._held.get(company_id)
+        while held and self._next_sequence[company_id] in held:
+            envelope = held.pop(self._next_sequence[company_id])
+            self.deliver(company_id, envelope.event_id, envelope.frame)
+            self._next_sequence[company_id] = envelope.sequence + 1
+        if not held:
+            self._held.pop(company_id, None)
+
+    def _stop_waiting(self, company_id: str, missing: int) -> None:
+        # The missing event was lost in transit (a Redis outage): deliver what came after it,
+        # in order; it still reaches streams through catch-up, and reconnects through replay.
+        held = self._held.get(company_id)
+        if not held or self._next_sequence.get(company_id) != missing:
+            return
+        log.warning("Event %s of company %s never arrived; moving on", missing, company_id)
+        self._next_sequence[company_id] = min(held)
+        self._release_held(company_id)
+        if self._held.get(company_id):
+            gevent.spawn_later(
+                self.HOLD_SECONDS, self._stop_waiting, company_id, self._next_sequence[company_id]
+            )
+
+    def _catch_up(self) -> None:
+        if self.catch_up is None:
+            return
+        try:
+            since = self._healthy_at - self.CATCH_UP_MARGIN
+            for envelope in self.catch_up(since):
+                self.receive(envelope)
+        except Exception:
+            log.exception("Catching up after a Redis outage failed")
