@@ -1,8 +1,8 @@
 """Fan event frames out to each stream's bounded mailbox, in-process or through Redis.
 
 This package is the only code that knows how streams wait (gevent): `mailbox` holds one
-stream's frames, `local` delivers to this process's streams, and `redis_fanout` carries events
-between workers and hosts in each company's commit order.
+stream's frames, `local` delivers to this process's streams, `redis_fanout` carries events
+between workers and hosts, and `resequencer` (pure logic) puts them back in commit order.
 """
 
 from everfresh.sse.broker.local import Broker, Draining, Envelope

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from redis.retry import Retry
 
 from everfresh.metrics import EVENTS_PUBLISHED
 from everfresh.sse.broker.local import Broker, Envelope
+from everfresh.sse.broker.resequencer import Resequencer
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,10 @@ class RedisBroker(Broker):
         # Called after a reconnect with a moment before the outage; returns every event
         # logged since then, to re-deliver.
         self.catch_up: Callable[[datetime], Iterable[Envelope]] | None = None
-        # Per company: the sequence number expected next, and later events held until it comes.
-        self._next_sequence: dict[str, int] = {}
-        self._held: dict[str, dict[int, Envelope]] = {}
+        # Puts each company's events back in sequence order after Redis may have crossed them.
+        self._resequencer: Resequencer[str, Envelope] = Resequencer(self.HOLD_SECONDS)
+        # Sleeps until the soonest held event stops waiting; None while nothing is held.
+        self._hold_timer: gevent.Greenlet | None = None
 
     def channel(self, company_id: str) -> str:
         """Return the Redis channel carrying one company's events."""
@@ -142,41 +145,29 @@ class RedisBroker(Broker):
         Two workers' publishes can cross on their way through Redis; an event that arrives
         before an earlier one of its company waits for it, at most HOLD_SECONDS.
         """
-        company_id, sequence = envelope.company_id, envelope.sequence
-        expected = self._next_sequence.get(company_id)
-        if expected is not None and sequence > expected:
-            held = self._held.setdefault(company_id, {})
-            held[sequence] = envelope
-            if len(held) == 1:
-                gevent.spawn_later(self.HOLD_SECONDS, self._stop_waiting, company_id, expected)
-            return
-        self.deliver(company_id, envelope.event_id, envelope.frame)
-        if expected is None or sequence == expected:
-            self._next_sequence[company_id] = sequence + 1
-            self._release_held(company_id)
+        now = time.monotonic()
+        self._deliver_all(
+            self._resequencer.receive(envelope.company_id, envelope.sequence, envelope, now)
+        )
+        if self._hold_timer is None:
+            self._wait_for_held(now)
 
-    def _release_held(self, company_id: str) -> None:
-        held = self._held.get(company_id)
-        while held and self._next_sequence[company_id] in held:
-            envelope = held.pop(self._next_sequence[company_id])
-            self.deliver(company_id, envelope.event_id, envelope.frame)
-            self._next_sequence[company_id] = envelope.sequence + 1
-        if not held:
-            self._held.pop(company_id, None)
+    def _wait_for_held(self, now: float) -> None:
+        deadline = self._resequencer.next_deadline()
+        if deadline is not None:
+            self._hold_timer = gevent.spawn_later(max(deadline - now, 0.0), self._stop_waiting)
 
-    def _stop_waiting(self, company_id: str, missing: int) -> None:
+    def _stop_waiting(self) -> None:
         # The missing event was lost in transit (a Redis outage): deliver what came after it,
         # in order; it still reaches streams through catch-up, and reconnects through replay.
-        held = self._held.get(company_id)
-        if not held or self._next_sequence.get(company_id) != missing:
-            return
-        log.warning("Event %s of company %s never arrived; moving on", missing, company_id)
-        self._next_sequence[company_id] = min(held)
-        self._release_held(company_id)
-        if self._held.get(company_id):
-            gevent.spawn_later(
-                self.HOLD_SECONDS, self._stop_waiting, company_id, self._next_sequence[company_id]
-            )
+        self._hold_timer = None
+        now = time.monotonic()
+        self._deliver_all(self._resequencer.expire(now))
+        self._wait_for_held(now)
+
+    def _deliver_all(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
 
     def _catch_up(self) -> None:
         if self.catch_up is None:
