@@ -6,19 +6,19 @@ from flask import Blueprint, abort
 from sqlalchemy import func
 
 from everfresh.accounts.schemas import CreateUserRequest, UpdateUserRequest
-from everfresh.auth.access import (
-    ADMIN_ROLES,
-    caller,
-    in_company,
-    owning_company_id,
-    roles_required,
-    visible_company_id,
-)
+from everfresh.auth.access import ADMIN_ROLES, caller, roles_required
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.tenancy import (
+    company_scope,
+    find_in_company,
+    get_in_company,
+    owning_company_id,
+    visible_company_id,
+)
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.validation import parse_body, parse_query
 
@@ -56,16 +56,18 @@ def create_user():
 
     customer = staff = None
     if fields.role == Role.CUSTOMER:
-        customer = db.session.get(Customer, fields.customer_id) if fields.customer_id else None
-        if not in_company(customer, company_id):
-            raise ValidationFailed(
-                {"customer_id": "A customer user needs a customer of the company."}
-            )
+        customer = get_in_company(
+            Customer,
+            fields.customer_id,
+            company_id,
+            field="customer_id",
+            message="A customer user needs a customer of the company.",
+        )
     elif fields.customer_id is not None:
         raise ValidationFailed({"customer_id": "Only a customer user is linked to a customer."})
     if fields.staff_id is not None:
-        staff = db.session.get(Staff, fields.staff_id)
-        if fields.role != Role.STAFF or not in_company(staff, company_id) or staff.user_id:
+        staff = find_in_company(Staff, fields.staff_id, company_id)
+        if fields.role != Role.STAFF or staff is None or staff.user_id:
             raise ValidationFailed(
                 {"staff_id": "Only a staff user links to an unlinked staff member."}
             )
@@ -102,10 +104,8 @@ def _check_role_change(user: User, role: Role) -> None:
 def update_user(user_id: str):
     """Rename a user, change their role or (de)activate them; deactivation voids their tokens."""
     changes = parse_body(UpdateUserRequest)
-    user = db.session.get(User, user_id)
     editor = caller()
-    if user is None or (editor.role != Role.SUPERADMIN and user.company_id != editor.company_id):
-        abort(404, "User not found.")
+    user = get_in_company(User, user_id, company_scope(editor))
     sent = changes.model_fields_set
     role_changes = "role" in sent and changes.role != user.role
     if role_changes:

@@ -1,4 +1,4 @@
-"""Decide who may call a view and which company's rows a caller may touch."""
+"""Decide who may call a view: the caller's identity and the roles a view admits."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from flask import abort
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from everfresh.auth.models import Role, User
-from everfresh.companies.models import Company
-from everfresh.errors import ValidationFailed
-from everfresh.extensions import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,32 +38,3 @@ def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
 def caller() -> User:
     """Return the authenticated user of this request."""
     return current_user._get_current_object()
-
-
-def visible_company_id(requested: str | None) -> str | None:
-    """Return the company a read is scoped to, or None for a superadmin reading every company.
-
-    A superadmin may name any company; everyone else is held to their own, and naming
-    another company is answered like any other company's resource: 404.
-    """
-    user = caller()
-    if user.role == Role.SUPERADMIN:
-        if requested is not None and db.session.get(Company, requested) is None:
-            abort(404, "Company not found.")
-        return requested
-    if requested is not None and requested != user.company_id:
-        abort(404, "Company not found.")
-    return user.company_id
-
-
-def owning_company_id(requested: str | None) -> str:
-    """Return the company a new row belongs to; a superadmin must name it in `company_id`."""
-    company_id = visible_company_id(requested)
-    if company_id is None:
-        raise ValidationFailed({"company_id": "A superadmin must name the company."})
-    return company_id
-
-
-def in_company(row: object | None, company_id: str | None) -> bool:
-    """Tell whether `row` exists and belongs to `company_id` (None: any company)."""
-    return row is not None and (company_id is None or row.company_id == company_id)

@@ -18,6 +18,7 @@ from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.ids import new_ulid
 from everfresh.signals import booking_created
+from everfresh.tenancy import company_scope, find_in_company, get_in_company
 from everfresh.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,24 +44,22 @@ def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
         raise ValidationFailed({"customer_id": "Field required."})
     else:
         customer_id = fields.customer_id
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or (
-        user.role != Role.SUPERADMIN and customer.company_id != user.company_id
-    ):
-        raise ValidationFailed({"customer_id": "No such customer in this company."})
-    return customer
+    return get_in_company(
+        Customer,
+        customer_id,
+        company_scope(user),
+        field="customer_id",
+        message="No such customer in this company.",
+    )
 
 
 def check_same_company(company_id: str, fields: CreateBookingRequest) -> None:
     """Refuse a service or staff member from another company, naming every bad field."""
     problems = {}
-    service = db.session.get(Service, fields.service_id)
-    if service is None or service.company_id != company_id:
+    if find_in_company(Service, fields.service_id, company_id) is None:
         problems["service_id"] = "No such service in this company."
-    if fields.staff_id is not None:
-        staff = db.session.get(Staff, fields.staff_id)
-        if staff is None or staff.company_id != company_id:
-            problems["staff_id"] = "No such staff member in this company."
+    if fields.staff_id is not None and find_in_company(Staff, fields.staff_id, company_id) is None:
+        problems["staff_id"] = "No such staff member in this company."
     if problems:
         raise ValidationFailed(problems)
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import IntegrityError
 
-from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller, roles_required, visible_company_id
+from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller, roles_required
 from everfresh.auth.models import Role
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
 from everfresh.bookings.models import Booking, BookingStatus
 from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
 from everfresh.catalog.models import Staff
-from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.tenancy import company_scope, get_in_company, visible_company_id
 from everfresh.web.pagination import paginate
 from everfresh.web.validation import parse_body, parse_query
 
@@ -52,10 +52,8 @@ def create():
 
 
 def _visible_booking(booking_id: str) -> Booking:
-    booking = db.session.get(Booking, booking_id)
     user = caller()
-    if booking is None or (user.role != Role.SUPERADMIN and booking.company_id != user.company_id):
-        abort(404, "Booking not found.")
+    booking = get_in_company(Booking, booking_id, company_scope(user))
     if user.role == Role.CUSTOMER and booking.customer_id != user.customer_id:
         abort(404, "Booking not found.")
     return booking
@@ -98,9 +96,13 @@ def update(booking_id: str):
     if "status" in sent and changes.status != booking.status and booking.status in FINAL_STATUSES:
         abort(409, f"The booking is {booking.status}; its status can no longer change.")
     if changes.staff_id is not None:
-        staff = db.session.get(Staff, changes.staff_id)
-        if staff is None or staff.company_id != booking.company_id:
-            raise ValidationFailed({"staff_id": "No such staff member in this company."})
+        get_in_company(
+            Staff,
+            changes.staff_id,
+            booking.company_id,
+            field="staff_id",
+            message="No such staff member in this company.",
+        )
     for name in sent:
         setattr(booking, name, getattr(changes, name))
     db.session.commit()

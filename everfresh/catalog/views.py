@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from everfresh.auth.access import (
-    ADMIN_ROLES,
-    ANY_ROLE,
-    STAFF_ROLES,
-    owning_company_id,
-    roles_required,
-    visible_company_id,
-)
+from everfresh.auth.access import ADMIN_ROLES, ANY_ROLE, STAFF_ROLES, roles_required
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.catalog.schemas import (
     CreateCustomerRequest,
@@ -19,6 +12,7 @@ from everfresh.catalog.schemas import (
     CreateStaffRequest,
 )
 from everfresh.extensions import db
+from everfresh.tenancy import owning_company_id, visible_company_id
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.validation import parse_body, parse_query
 

@@ -8,13 +8,14 @@ from flask import Blueprint, Response, abort, current_app, request
 from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import TooManyRequests
 
-from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
+from everfresh.auth.access import STAFF_ROLES, caller
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Draining
 from everfresh.sse.frames import retry_only_frame
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
 from everfresh.sse.replay import last_event_id, replay_since
 from everfresh.sse.streams import stream_frames
+from everfresh.tenancy import visible_company_id
 
 bp = Blueprint("sse", __name__)
 
