@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from sqlalchemy import func
 
-from everfresh.accounts.schemas import CreateUserRequest, UpdateUserRequest
-from everfresh.auth.access import ADMIN_ROLES, caller, roles_required
+from everfresh.accounts import schemas
+from everfresh.auth.access import ADMIN_ROLES, caller
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer, Staff
@@ -19,14 +19,16 @@ from everfresh.tenancy import (
     owning_company_id,
     visible_company_id,
 )
+from everfresh.web.endpoints import endpoint
 from everfresh.web.pagination import PageQuery, paginate
+from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.get("/users")
-@roles_required(*ADMIN_ROLES)
+@endpoint("Users", roles=ADMIN_ROLES, query=PageQuery, response=schemas.UserPage, errors=(404,))
 def list_users():
     """List the users of the caller's company (a superadmin: any company, or all)."""
     page = parse_query(PageQuery)
@@ -34,14 +36,21 @@ def list_users():
     company_id = visible_company_id(page.company_id)
     if company_id is not None:
         query = query.where(User.company_id == company_id)
-    return paginate(query, User.id, page)
+    return paginate(query, User.id, page, schemas.User)
 
 
 @bp.post("/users")
-@roles_required(*ADMIN_ROLES)
+@endpoint(
+    "Users",
+    roles=ADMIN_ROLES,
+    body=schemas.CreateUserRequest,
+    response=schemas.User,
+    status=201,
+    errors=(404, 409),
+)
 def create_user():
     """Create a user in the caller's company (a superadmin: in any company, or a superadmin)."""
-    fields = parse_body(CreateUserRequest)
+    fields = parse_body(schemas.CreateUserRequest)
     if fields.role == Role.SUPERADMIN:
         if caller().role != Role.SUPERADMIN:
             abort(403, "Only a superadmin may create a superadmin.")
@@ -85,7 +94,7 @@ def create_user():
     if staff is not None:
         staff.user_id = user.id
     db.session.commit()
-    return user.to_json(), 201
+    return serialise(schemas.User, user)
 
 
 def _check_role_change(user: User, role: Role) -> None:
@@ -100,10 +109,16 @@ def _check_role_change(user: User, role: Role) -> None:
 
 
 @bp.patch("/users/<user_id>")
-@roles_required(*ADMIN_ROLES)
+@endpoint(
+    "Users",
+    roles=ADMIN_ROLES,
+    body=schemas.UpdateUserRequest,
+    response=schemas.User,
+    errors=(409,),
+)
 def update_user(user_id: str):
     """Rename a user, change their role or (de)activate them; deactivation voids their tokens."""
-    changes = parse_body(UpdateUserRequest)
+    changes = parse_body(schemas.UpdateUserRequest)
     editor = caller()
     user = get_in_company(User, user_id, company_scope(editor))
     sent = changes.model_fields_set
@@ -115,4 +130,4 @@ def update_user(user_id: str):
     for name in sent:
         setattr(user, name, getattr(changes, name))
     db.session.commit()
-    return user.to_json()
+    return serialise(schemas.User, user)

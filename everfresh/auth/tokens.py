@@ -13,8 +13,10 @@ from flask_jwt_extended import (
 )
 
 from everfresh.auth.models import User
+from everfresh.auth.schemas import BoardSession
 from everfresh.errors import error_response
 from everfresh.extensions import db, jwt
+from everfresh.web.responses import serialise
 
 REQUIRED_ACCESS_CLAIMS = ("sub", "role", "company_id", "exp", "jti", "type")
 
@@ -48,7 +50,7 @@ def session_response(user: User, refresh: bool = True) -> Response:
     that a cookie-authenticated unsafe request must echo in `X-CSRF-TOKEN`.
     """
     access = issue_access_token(user)
-    response = jsonify(user=user.to_json(), expires_in=access["expires_in"])
+    response = jsonify(serialise(BoardSession, {"user": user, "expires_in": access["expires_in"]}))
     set_access_cookies(response, access["access_token"])
     if refresh:
         set_refresh_cookies(response, create_refresh_token(identity=user.id))

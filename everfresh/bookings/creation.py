@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from flask import current_app
 
 from everfresh.auth.models import Role, User
+from everfresh.bookings import schemas
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
 from everfresh.bookings.numbering import next_booking_number
-from everfresh.bookings.schemas import CreateBookingRequest
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.eventlog.models import Event
@@ -20,6 +20,7 @@ from everfresh.ids import new_ulid
 from everfresh.signals import booking_created
 from everfresh.tenancy import company_scope, find_in_company, get_in_company
 from everfresh.timestamps import utcnow
+from everfresh.web.responses import serialise
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class IdempotencyClaim:
     fingerprint: str
 
 
-def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
+def resolve_customer(user: User, fields: schemas.CreateBookingRequest) -> Customer:
     """Return the customer the booking is for, enforcing who may book for whom (422 otherwise)."""
     if user.role == Role.CUSTOMER:
         if fields.customer_id not in (None, user.customer_id) or user.customer_id is None:
@@ -53,7 +54,7 @@ def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
     )
 
 
-def check_same_company(company_id: str, fields: CreateBookingRequest) -> None:
+def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) -> None:
     """Refuse a service or staff member from another company, naming every bad field."""
     problems = {}
     if find_in_company(Service, fields.service_id, company_id) is None:
@@ -65,7 +66,7 @@ def check_same_company(company_id: str, fields: CreateBookingRequest) -> None:
 
 
 def create_booking(
-    user: User, fields: CreateBookingRequest, claim: IdempotencyClaim | None
+    user: User, fields: schemas.CreateBookingRequest, claim: IdempotencyClaim | None
 ) -> Booking:
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
     customer = resolve_customer(user, fields)
@@ -95,7 +96,7 @@ def create_booking(
                 key=claim.key,
                 request_fingerprint=claim.fingerprint,
                 booking_id=booking.id,
-                response_body=json.dumps(booking.to_json()),
+                response_body=json.dumps(serialise(schemas.Booking, booking)),
             )
         )
     db.session.commit()
