@@ -14,6 +14,7 @@ from everfresh.companies.models import Company
 from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from everfresh.retention import prune_expired
+from everfresh.tenancy import find_in_company
 from everfresh.web.validation import normalise_email
 
 
@@ -65,8 +66,7 @@ def create_user_command(
             "a customer user, and only one, books for a Customer", param_hint="--customer"
         )
     if customer_id is not None:
-        customer = db.session.get(Customer, customer_id)
-        if customer is None or customer.company_id != company_id:
+        if find_in_company(Customer, customer_id, company_id) is None:
             raise click.BadParameter(f"no customer {customer_id!r} in that company")
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")

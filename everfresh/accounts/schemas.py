@@ -1,4 +1,4 @@
-"""Describe the request bodies the user-management endpoints accept."""
+"""Describe what the user-management endpoints accept and answer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import Field
 
 from everfresh.auth.models import Role
+from everfresh.auth.schemas import User
+from everfresh.web.responses import Page
 from everfresh.web.validation import EmailAddress, NotNull, RequestModel, UpdateRequest
 
 
@@ -28,3 +30,7 @@ class CreateUserRequest(RequestModel):
     company_id: str | None = None
     customer_id: str | None = None
     staff_id: str | None = None
+
+
+class UserPage(Page[User]):
+    """A page of users."""

@@ -5,28 +5,30 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from sqlalchemy import func
 
-from everfresh.accounts.schemas import CreateUserRequest, UpdateUserRequest
-from everfresh.auth.access import (
-    ADMIN_ROLES,
-    caller,
-    in_company,
-    owning_company_id,
-    roles_required,
-    visible_company_id,
-)
+from everfresh.accounts import schemas
+from everfresh.auth.access import ADMIN_ROLES, caller
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.tenancy import (
+    company_scope,
+    find_in_company,
+    get_in_company,
+    owning_company_id,
+    visible_company_id,
+)
+from everfresh.web.endpoints import endpoint
 from everfresh.web.pagination import PageQuery, paginate
+from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.get("/users")
-@roles_required(*ADMIN_ROLES)
+@endpoint("Users", roles=ADMIN_ROLES, query=PageQuery, response=schemas.UserPage, errors=(404,))
 def list_users():
     """List the users of the caller's company (a superadmin: any company, or all)."""
     page = parse_query(PageQuery)
@@ -34,14 +36,21 @@ def list_users():
     company_id = visible_company_id(page.company_id)
     if company_id is not None:
         query = query.where(User.company_id == company_id)
-    return paginate(query, User.id, page)
+    return paginate(query, User.id, page, schemas.User)
 
 
 @bp.post("/users")
-@roles_required(*ADMIN_ROLES)
+@endpoint(
+    "Users",
+    roles=ADMIN_ROLES,
+    body=schemas.CreateUserRequest,
+    response=schemas.User,
+    status=201,
+    errors=(404, 409),
+)
 def create_user():
     """Create a user in the caller's company (a superadmin: in any company, or a superadmin)."""
-    fields = parse_body(CreateUserRequest)
+    fields = parse_body(schemas.CreateUserRequest)
     if fields.role == Role.SUPERADMIN:
         if caller().role != Role.SUPERADMIN:
             abort(403, "Only a superadmin may create a superadmin.")
@@ -56,16 +65,18 @@ def create_user():
 
     customer = staff = None
     if fields.role == Role.CUSTOMER:
-        customer = db.session.get(Customer, fields.customer_id) if fields.customer_id else None
-        if not in_company(customer, company_id):
-            raise ValidationFailed(
-                {"customer_id": "A customer user needs a customer of the company."}
-            )
+        customer = get_in_company(
+            Customer,
+            fields.customer_id,
+            company_id,
+            field="customer_id",
+            message="A customer user needs a customer of the company.",
+        )
     elif fields.customer_id is not None:
         raise ValidationFailed({"customer_id": "Only a customer user is linked to a customer."})
     if fields.staff_id is not None:
-        staff = db.session.get(Staff, fields.staff_id)
-        if fields.role != Role.STAFF or not in_company(staff, company_id) or staff.user_id:
+        staff = find_in_company(Staff, fields.staff_id, company_id)
+        if fields.role != Role.STAFF or staff is None or staff.user_id:
             raise ValidationFailed(
                 {"staff_id": "Only a staff user links to an unlinked staff member."}
             )
@@ -83,7 +94,7 @@ def create_user():
     if staff is not None:
         staff.user_id = user.id
     db.session.commit()
-    return user.to_json(), 201
+    return serialise(schemas.User, user)
 
 
 def _check_role_change(user: User, role: Role) -> None:
@@ -98,14 +109,18 @@ def _check_role_change(user: User, role: Role) -> None:
 
 
 @bp.patch("/users/<user_id>")
-@roles_required(*ADMIN_ROLES)
+@endpoint(
+    "Users",
+    roles=ADMIN_ROLES,
+    body=schemas.UpdateUserRequest,
+    response=schemas.User,
+    errors=(409,),
+)
 def update_user(user_id: str):
     """Rename a user, change their role or (de)activate them; deactivation voids their tokens."""
-    changes = parse_body(UpdateUserRequest)
-    user = db.session.get(User, user_id)
+    changes = parse_body(schemas.UpdateUserRequest)
     editor = caller()
-    if user is None or (editor.role != Role.SUPERADMIN and user.company_id != editor.company_id):
-        abort(404, "User not found.")
+    user = get_in_company(User, user_id, company_scope(editor))
     sent = changes.model_fields_set
     role_changes = "role" in sent and changes.role != user.role
     if role_changes:
@@ -115,4 +130,4 @@ def update_user(user_id: str):
     for name in sent:
         setattr(user, name, getattr(changes, name))
     db.session.commit()
-    return user.to_json()
+    return serialise(schemas.User, user)

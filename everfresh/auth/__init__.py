@@ -1,13 +1,12 @@
-"""Authentication, roles and user accounts."""
+"""Identity: who the caller is (tokens, passwords, logins) and which roles a view admits."""
 
 from flask import Flask
 
-from everfresh.auth import denylist, ratelimits
-from everfresh.extensions import jwt
+from everfresh.auth import denylist, ratelimits, tokens
 
 
 def init_app(app: Flask) -> None:
     """Bind tokens to `app`: JWT checks, the denylist of logged-out tokens, login rate limits."""
-    jwt.init_app(app)
+    tokens.init_app(app)
     denylist.init_app(app)
     ratelimits.init_app(app)

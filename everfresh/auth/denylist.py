@@ -96,7 +96,6 @@ def revoke(claims: Mapping[str, Any]) -> None:
         denylist().deny(claims["jti"], expires_at)
 
 
-@jwt.token_in_blocklist_loader
 def is_token_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     """Tell flask-jwt-extended whether a token was logged out (it then answers 401)."""
     jti = claims.get("jti")
@@ -122,6 +121,7 @@ def prune_revoked_tokens() -> int:
 
 def init_app(app: Flask) -> None:
     """Keep the app's revoked tokens in Redis when `REDIS_URL` is set, else in the database."""
+    jwt.token_in_blocklist_loader(is_token_revoked)
     redis_url = app.config["REDIS_URL"]
     app.extensions[EXTENSION_KEY] = (
         RedisDenylist(redis_url, app.config["REDIS_PREFIX"]) if redis_url else DatabaseDenylist()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
-from everfresh.timestamps import UTCDateTime, iso_utc, utcnow
+from everfresh.timestamps import UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -42,16 +41,3 @@ class User(db.Model):
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the user for the API, never with the password hash."""
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "role": self.role,
-            "company_id": self.company_id,
-            "customer_id": self.customer_id,
-            "active": self.active,
-            "created_at": iso_utc(self.created_at),
-        }

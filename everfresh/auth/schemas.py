@@ -1,9 +1,13 @@
-"""Describe the request bodies the login and logout endpoints accept."""
+"""Describe what the login and logout endpoints accept and the users and tokens they answer."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
+from everfresh.auth.models import Role
+from everfresh.web.responses import Answer, UtcTimestamp
 from everfresh.web.validation import RequestModel
 
 
@@ -18,3 +22,41 @@ class LogoutRequest(RequestModel):
     """The optional body of `POST /auth/logout`: a refresh token to revoke as well."""
 
     refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
+
+
+class User(Answer):
+    """A person who logs in; never with the password hash."""
+
+    id: str = Field(examples=["user_01JD4Z6M3Q5Y7C9V2B4N6R8T0W"])
+    email: str
+    name: str
+    role: Role
+    company_id: str | None = Field(description="Null only for a superadmin.")
+    customer_id: str | None = Field(description="The Customer a `customer` user books for.")
+    active: bool
+    created_at: UtcTimestamp
+
+
+class AccessToken(Answer):
+    """A new access token, from `POST /auth/refresh`."""
+
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds the access token stays valid.")
+
+
+class TokenPair(Answer):
+    """Tokens for an API client, from `POST /auth/login`."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    refresh_token: str = Field(description="Send as Bearer to `POST /auth/refresh`.")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds the access token stays valid.")
+    user: User
+
+
+class BoardSession(Answer):
+    """The board's login: the tokens themselves travel in HttpOnly cookies, not here."""
+
+    user: User
+    expires_in: int = Field(description="Seconds the access cookie stays valid.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 from flask_jwt_extended import (
     create_access_token,
     create_refresh_token,
@@ -13,8 +13,10 @@ from flask_jwt_extended import (
 )
 
 from everfresh.auth.models import User
+from everfresh.auth.schemas import BoardSession
 from everfresh.errors import error_response
 from everfresh.extensions import db, jwt
+from everfresh.web.responses import serialise
 
 REQUIRED_ACCESS_CLAIMS = ("sub", "role", "company_id", "exp", "jti", "type")
 
@@ -48,21 +50,19 @@ def session_response(user: User, refresh: bool = True) -> Response:
     that a cookie-authenticated unsafe request must echo in `X-CSRF-TOKEN`.
     """
     access = issue_access_token(user)
-    response = jsonify(user=user.to_json(), expires_in=access["expires_in"])
+    response = jsonify(serialise(BoardSession, {"user": user, "expires_in": access["expires_in"]}))
     set_access_cookies(response, access["access_token"])
     if refresh:
         set_refresh_cookies(response, create_refresh_token(identity=user.id))
     return response
 
 
-@jwt.user_lookup_loader
 def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
     """Load the token's user; a deleted or deactivated user makes the token worthless."""
     user = db.session.get(User, claims["sub"])
     return user if user is not None and user.active else None
 
 
-@jwt.token_verification_loader
 def has_required_claims(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     """Refuse tokens that could not be revoked (no `jti`), and incomplete access tokens."""
     # flask-jwt-extended fills a missing `jti` with None rather than refusing the token.
@@ -73,43 +73,44 @@ def has_required_claims(_header: dict[str, Any], claims: dict[str, Any]) -> bool
     return all(name in claims for name in REQUIRED_ACCESS_CLAIMS)
 
 
-@jwt.unauthorized_loader
 def missing_token(reason: str) -> Response:
     """Answer a request without a usable token."""
     return error_response(401, "Missing or malformed access token.")
 
 
-@jwt.invalid_token_loader
 def invalid_token(reason: str) -> Response:
     """Answer a token that fails to decode or verify, or is of the wrong type."""
     return error_response(401, "Invalid token.")
 
 
-@jwt.expired_token_loader
 def expired_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
     """Answer an expired token."""
     return error_response(401, "Token has expired.")
 
 
-@jwt.revoked_token_loader
 def revoked_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
     """Answer a token that has been revoked."""
     return error_response(401, "Token has been revoked.")
 
 
-@jwt.user_lookup_error_loader
 def unknown_user(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
     """Answer a token whose user no longer exists or is deactivated."""
     return error_response(401, "The token's user is unknown or deactivated.")
 
 
-@jwt.token_verification_failed_loader
 def claims_missing(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
     """Answer a token missing the claims access control needs."""
     return error_response(401, "Invalid token.")
 
 
-@jwt.needs_fresh_token_loader
-def needs_fresh_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
-    """Answer a request that needs a fresh login."""
-    return error_response(401, "A fresh login is required.")
+def init_app(app: Flask) -> None:
+    """Bind JWT checks to `app` and route every token problem to the one error shape."""
+    jwt.init_app(app)
+    jwt.user_lookup_loader(load_user)
+    jwt.token_verification_loader(has_required_claims)
+    jwt.unauthorized_loader(missing_token)
+    jwt.invalid_token_loader(invalid_token)
+    jwt.expired_token_loader(expired_token)
+    jwt.revoked_token_loader(revoked_token)
+    jwt.user_lookup_error_loader(unknown_user)
+    jwt.token_verification_failed_loader(claims_missing)

@@ -9,21 +9,23 @@ from flask_jwt_extended import decode_token, get_jwt, jwt_required, unset_jwt_co
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
-from everfresh.auth.access import ANY_ROLE, caller, roles_required
+from everfresh.auth import schemas
+from everfresh.auth.access import ANY_ROLE, caller
 from everfresh.auth.denylist import revoke
 from everfresh.auth.models import User
 from everfresh.auth.passwords import verify_password
 from everfresh.auth.ratelimits import limit_login_attempts
-from everfresh.auth.schemas import LoginRequest, LogoutRequest
 from everfresh.auth.tokens import issue_access_token, issue_tokens, session_response
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.web.endpoints import PUBLIC, Parameter, endpoint
+from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body
 
 bp = Blueprint("auth", __name__)
 
 
-def authenticate(credentials: LoginRequest) -> User:
+def authenticate(credentials: schemas.LoginRequest) -> User:
     """Return the active user these credentials belong to, or fail with 401."""
     user = db.session.scalars(
         db.select(User).where(User.email == credentials.email.lower())
@@ -37,21 +39,46 @@ def authenticate(credentials: LoginRequest) -> User:
 
 
 @bp.post("/auth/login")
+@endpoint("Auth", body=schemas.LoginRequest, response=schemas.TokenPair, errors=(429,))
 @limit_login_attempts
 def login():
     """Exchange an email and password for an access and a refresh token."""
-    user = authenticate(parse_body(LoginRequest))
-    return {**issue_tokens(user), "user": user.to_json()}
+    user = authenticate(parse_body(schemas.LoginRequest))
+    return serialise(schemas.TokenPair, {**issue_tokens(user), "user": user})
 
 
 @bp.post("/auth/session")
+@endpoint(
+    "Board session",
+    body=schemas.LoginRequest,
+    response=schemas.BoardSession,
+    errors=(429,),
+    description=(
+        "Sets the HttpOnly `access_token_cookie` and `refresh_token_cookie`, plus the "
+        "readable `csrf_access_token` and `csrf_refresh_token` whose values unsafe "
+        "requests authenticated by cookie must send back in `X-CSRF-TOKEN`."
+    ),
+)
 @limit_login_attempts
 def start_session():
     """Log the board in: check the password and keep the tokens in HttpOnly cookies."""
-    return session_response(authenticate(parse_body(LoginRequest)))
+    return session_response(authenticate(parse_body(schemas.LoginRequest)))
 
 
 @bp.post("/auth/session/refresh")
+@endpoint(
+    "Board session",
+    response=schemas.BoardSession,
+    security=("refreshCookie",),
+    parameters=(
+        Parameter(
+            "X-CSRF-TOKEN",
+            "header",
+            "The value of the `csrf_refresh_token` cookie.",
+            required=True,
+        ),
+    ),
+)
 @jwt_required(refresh=True, locations=["cookies"])
 def refresh_session():
     """Renew the board's access cookie with its refresh cookie (CSRF header required)."""
@@ -59,6 +86,12 @@ def refresh_session():
 
 
 @bp.delete("/auth/session")
+@endpoint(
+    "Board session",
+    status=204,
+    response_description="The cookies' tokens are revoked and the cookies cleared.",
+    security=PUBLIC,
+)
 def end_session():
     """Log the board out: revoke the tokens in its cookies and clear them; this always works."""
     # No CSRF check: a forged request could only log the board out, never act as it.
@@ -77,17 +110,23 @@ def end_session():
 
 
 @bp.post("/auth/refresh")
+@endpoint(
+    "Auth",
+    response=schemas.AccessToken,
+    security=("refreshBearer",),
+    description="Send the refresh token, not the access token, as the Bearer token.",
+)
 @jwt_required(refresh=True)
 def refresh():
     """Exchange a refresh token for a new access token."""
-    return issue_access_token(caller())
+    return serialise(schemas.AccessToken, issue_access_token(caller()))
 
 
 @bp.get("/auth/me")
-@roles_required(*ANY_ROLE)
+@endpoint("Auth", roles=ANY_ROLE, response=schemas.User)
 def me():
     """Return the authenticated user."""
-    return caller().to_json()
+    return serialise(schemas.User, caller())
 
 
 def _own_refresh_token(token: str) -> dict[str, Any]:
@@ -102,10 +141,17 @@ def _own_refresh_token(token: str) -> dict[str, Any]:
 
 
 @bp.post("/auth/logout")
-@roles_required(*ANY_ROLE)
+@endpoint(
+    "Auth",
+    roles=ANY_ROLE,
+    status=204,
+    response_description="The tokens are revoked until they expire.",
+    body=schemas.LogoutRequest,
+    body_required=False,
+)
 def logout():
     """Revoke the access token presented and, if the body holds one, the caller's refresh token."""
-    refresh_token = parse_body(LogoutRequest).refresh_token if request.get_data() else None
+    refresh_token = parse_body(schemas.LogoutRequest).refresh_token if request.get_data() else None
     if refresh_token is not None:
         revoke(_own_refresh_token(refresh_token))
     revoke(get_jwt())

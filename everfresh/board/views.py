@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
 
+from everfresh.web.endpoints import HTML_PAGE, endpoint
+
 bp = Blueprint(
     "board",
     __name__,
@@ -21,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 @bp.get("/")
+@endpoint("Pages", content=HTML_PAGE, response_description="The board page.")
 def board() -> Response:
     """Serve the staff board: a login form, then today's and upcoming bookings, live."""
     config = current_app.config

@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from flask import current_app
 
 from everfresh.auth.models import Role, User
+from everfresh.bookings import schemas
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
 from everfresh.bookings.numbering import next_booking_number
-from everfresh.bookings.schemas import CreateBookingRequest
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.ids import new_ulid
 from everfresh.signals import booking_created
+from everfresh.tenancy import company_scope, find_in_company, get_in_company
 from everfresh.timestamps import utcnow
+from everfresh.web.responses import serialise
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class IdempotencyClaim:
     fingerprint: str
 
 
-def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
+def resolve_customer(user: User, fields: schemas.CreateBookingRequest) -> Customer:
     """Return the customer the booking is for, enforcing who may book for whom (422 otherwise)."""
     if user.role == Role.CUSTOMER:
         if fields.customer_id not in (None, user.customer_id) or user.customer_id is None:
@@ -43,30 +45,28 @@ def resolve_customer(user: User, fields: CreateBookingRequest) -> Customer:
         raise ValidationFailed({"customer_id": "Field required."})
     else:
         customer_id = fields.customer_id
-    customer = db.session.get(Customer, customer_id)
-    if customer is None or (
-        user.role != Role.SUPERADMIN and customer.company_id != user.company_id
-    ):
-        raise ValidationFailed({"customer_id": "No such customer in this company."})
-    return customer
+    return get_in_company(
+        Customer,
+        customer_id,
+        company_scope(user),
+        field="customer_id",
+        message="No such customer in this company.",
+    )
 
 
-def check_same_company(company_id: str, fields: CreateBookingRequest) -> None:
+def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) -> None:
     """Refuse a service or staff member from another company, naming every bad field."""
     problems = {}
-    service = db.session.get(Service, fields.service_id)
-    if service is None or service.company_id != company_id:
+    if find_in_company(Service, fields.service_id, company_id) is None:
         problems["service_id"] = "No such service in this company."
-    if fields.staff_id is not None:
-        staff = db.session.get(Staff, fields.staff_id)
-        if staff is None or staff.company_id != company_id:
-            problems["staff_id"] = "No such staff member in this company."
+    if fields.staff_id is not None and find_in_company(Staff, fields.staff_id, company_id) is None:
+        problems["staff_id"] = "No such staff member in this company."
     if problems:
         raise ValidationFailed(problems)
 
 
 def create_booking(
-    user: User, fields: CreateBookingRequest, claim: IdempotencyClaim | None
+    user: User, fields: schemas.CreateBookingRequest, claim: IdempotencyClaim | None
 ) -> Booking:
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
     customer = resolve_customer(user, fields)
@@ -96,7 +96,7 @@ def create_booking(
                 key=claim.key,
                 request_fingerprint=claim.fingerprint,
                 booking_id=booking.id,
-                response_body=json.dumps(booking.to_json()),
+                response_body=json.dumps(serialise(schemas.Booking, booking)),
             )
         )
     db.session.commit()

@@ -46,23 +46,6 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the booking for the REST API."""
-        return {
-            "booking_id": self.id,
-            "booking_number": self.booking_number,
-            "company_id": self.company_id,
-            "customer_id": self.customer_id,
-            "service_id": self.service_id,
-            "staff_id": self.staff_id,
-            "scheduled_date": self.scheduled_date.isoformat(),
-            "scheduled_time_start": self.scheduled_time_start.strftime("%H:%M"),
-            "status": str(self.status),
-            "notes": self.notes,
-            "created_at": iso_utc(self.created_at),
-            "updated_at": iso_utc(self.updated_at),
-        }
-
     def to_event_payload(self) -> dict[str, Any]:
         """Serialise the booking as the customer's `booking_created` contract spells it."""
         return {

@@ -1,4 +1,4 @@
-"""Describe the request bodies and query strings the bookings endpoints accept."""
+"""Describe what the bookings endpoints accept and answer, and the `booking_created` payload."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import re
 from datetime import date, time
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from everfresh.bookings.models import BookingStatus
 from everfresh.web.pagination import PageQuery
+from everfresh.web.responses import Answer, Page, UtcTimestamp
 from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -35,6 +36,13 @@ CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 EntityId = Annotated[str, Field(min_length=1, max_length=40)]
 Notes = Annotated[str, Field(max_length=2000)]
+# A time of day as answers write it: hours and minutes, no seconds.
+ClockTimeOut = Annotated[
+    time,
+    PlainSerializer(lambda moment: moment.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}),
+    Field(examples=["10:00"]),
+]
 
 
 class CreateBookingRequest(RequestModel):
@@ -64,3 +72,48 @@ class BookingListQuery(PageQuery):
     status: BookingStatus | None = None
     date_from: CalendarDate | None = None
     date_to: CalendarDate | None = None
+
+
+class Booking(Answer):
+    """A cleaning scheduled for a customer."""
+
+    booking_id: str = Field(
+        validation_alias="id", description="A ULID.", examples=["01JD4Z6M3Q5Y7C9V2B4N6R8T0W"]
+    )
+    booking_number: str = Field(examples=["BK-1001"])
+    company_id: str
+    customer_id: str
+    service_id: str
+    staff_id: str | None
+    scheduled_date: date
+    scheduled_time_start: ClockTimeOut
+    status: BookingStatus
+    notes: str | None
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
+
+
+class BookingPage(Page[Booking]):
+    """A page of bookings, ordered by creation."""
+
+
+# `Booking.to_event_payload` writes this payload once, into the event log, and every stream
+# and replay sends that text unchanged, byte for byte; this model only describes it.
+class BookingCreatedEvent(Answer):
+    """The data of a `booking_created` frame, whose `id:` is the event's place in the log."""
+
+    booking_id: str = Field(examples=["01JD4Z6M3Q5Y7C9V2B4N6R8T0W"])
+    booking_number: str = Field(examples=["BK-1001"])
+    customer_id: str
+    service_id: str
+    staff_id: str | None
+    scheduled_date: str = Field(
+        description="The date at UTC midnight.", examples=["2026-12-01T00:00:00.000Z"]
+    )
+    scheduled_time_start: ClockTimeOut
+    status: BookingStatus
+    created_at: str = Field(
+        description="UTC, ISO 8601 with milliseconds and `Z`.",
+        examples=["2026-11-26T14:30:00.123Z"],
+    )
+    company_id: str

@@ -5,16 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 from sqlalchemy.exc import IntegrityError
 
-from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller, roles_required, visible_company_id
+from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller
 from everfresh.auth.models import Role
+from everfresh.bookings import schemas
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
 from everfresh.bookings.models import Booking, BookingStatus
-from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
 from everfresh.catalog.models import Staff
-from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.tenancy import company_scope, get_in_company, visible_company_id
+from everfresh.web.endpoints import Parameter, endpoint
 from everfresh.web.pagination import paginate
+from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("bookings", __name__)
@@ -27,21 +29,37 @@ def _replay(body: str) -> Response:
 
 
 @bp.post("/bookings")
-@roles_required(*ANY_ROLE)
+@endpoint(
+    "Bookings",
+    roles=ANY_ROLE,
+    body=schemas.CreateBookingRequest,
+    response=schemas.Booking,
+    status=201,
+    errors=(409,),
+    parameters=(
+        Parameter(
+            "Idempotency-Key",
+            "header",
+            "Retrying with the same key and body returns the first booking and emits no "
+            "second event; the same key with another body is 409. Kept 24 hours per user.",
+            schema={"type": "string", "maxLength": 255},
+        ),
+    ),
+)
 def create():
     """Create a booking and push `booking_created` to the company's live streams."""
-    fields = parse_body(CreateBookingRequest)
+    fields = parse_body(schemas.CreateBookingRequest)
     user = caller()
     key = idempotency_key()
     if key is None:
-        return create_booking(user, fields, None).to_json(), 201
+        return serialise(schemas.Booking, create_booking(user, fields, None))
 
     claim = IdempotencyClaim(key, request_fingerprint(request.get_json()))
     earlier = earlier_response(user.id, key, claim.fingerprint)
     if earlier is not None:
         return _replay(earlier)
     try:
-        return create_booking(user, fields, claim).to_json(), 201
+        return serialise(schemas.Booking, create_booking(user, fields, claim))
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as it did.
         db.session.rollback()
@@ -52,20 +70,24 @@ def create():
 
 
 def _visible_booking(booking_id: str) -> Booking:
-    booking = db.session.get(Booking, booking_id)
     user = caller()
-    if booking is None or (user.role != Role.SUPERADMIN and booking.company_id != user.company_id):
-        abort(404, "Booking not found.")
+    booking = get_in_company(Booking, booking_id, company_scope(user))
     if user.role == Role.CUSTOMER and booking.customer_id != user.customer_id:
         abort(404, "Booking not found.")
     return booking
 
 
 @bp.get("/bookings")
-@roles_required(*ANY_ROLE)
+@endpoint(
+    "Bookings",
+    roles=ANY_ROLE,
+    query=schemas.BookingListQuery,
+    response=schemas.BookingPage,
+    errors=(404,),
+)
 def list_bookings():
     """List bookings the caller may see, filtered by status and date range."""
-    filters = parse_query(BookingListQuery)
+    filters = parse_query(schemas.BookingListQuery)
     query = db.select(Booking)
     company_id = visible_company_id(filters.company_id)
     if company_id is not None:
@@ -78,30 +100,40 @@ def list_bookings():
         query = query.where(Booking.scheduled_date >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Booking.scheduled_date <= filters.date_to)
-    return paginate(query, Booking.id, filters)
+    return paginate(query, Booking.id, filters, schemas.Booking)
 
 
 @bp.get("/bookings/<booking_id>")
-@roles_required(*ANY_ROLE)
+@endpoint("Bookings", roles=ANY_ROLE, response=schemas.Booking)
 def get(booking_id: str):
     """Return one booking."""
-    return _visible_booking(booking_id).to_json()
+    return serialise(schemas.Booking, _visible_booking(booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
-@roles_required(*STAFF_ROLES)
+@endpoint(
+    "Bookings",
+    roles=STAFF_ROLES,
+    body=schemas.UpdateBookingRequest,
+    response=schemas.Booking,
+    errors=(409,),
+)
 def update(booking_id: str):
     """Change a booking's status, assignee, schedule or notes."""
-    changes = parse_body(UpdateBookingRequest)
+    changes = parse_body(schemas.UpdateBookingRequest)
     booking = _visible_booking(booking_id)
     sent = changes.model_fields_set
     if "status" in sent and changes.status != booking.status and booking.status in FINAL_STATUSES:
         abort(409, f"The booking is {booking.status}; its status can no longer change.")
     if changes.staff_id is not None:
-        staff = db.session.get(Staff, changes.staff_id)
-        if staff is None or staff.company_id != booking.company_id:
-            raise ValidationFailed({"staff_id": "No such staff member in this company."})
+        get_in_company(
+            Staff,
+            changes.staff_id,
+            booking.company_id,
+            field="staff_id",
+            message="No such staff member in this company.",
+        )
     for name in sent:
         setattr(booking, name, getattr(changes, name))
     db.session.commit()
-    return booking.to_json()
+    return serialise(schemas.Booking, booking)

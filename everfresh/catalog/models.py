@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
-from everfresh.timestamps import UTCDateTime, iso_utc, utcnow
+from everfresh.timestamps import UTCDateTime, utcnow
 
 
 class Customer(db.Model):
@@ -27,17 +26,6 @@ class Customer(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the customer for the API."""
-        return {
-            "id": self.id,
-            "company_id": self.company_id,
-            "name": self.name,
-            "email": self.email,
-            "phone": self.phone,
-            "created_at": iso_utc(self.created_at),
-        }
-
 
 class Service(db.Model):
     """A kind of cleaning a company sells, with its length and price."""
@@ -53,17 +41,6 @@ class Service(db.Model):
     price_cents: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the service for the API."""
-        return {
-            "id": self.id,
-            "company_id": self.company_id,
-            "name": self.name,
-            "duration_minutes": self.duration_minutes,
-            "price_cents": self.price_cents,
-            "created_at": iso_utc(self.created_at),
-        }
-
 
 class Staff(db.Model):
     """A cleaner bookings can be assigned to; optionally a user who can log in."""
@@ -77,13 +54,3 @@ class Staff(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the staff member for the API."""
-        return {
-            "id": self.id,
-            "company_id": self.company_id,
-            "name": self.name,
-            "user_id": self.user_id,
-            "created_at": iso_utc(self.created_at),
-        }

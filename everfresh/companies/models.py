@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import String, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
-from everfresh.timestamps import UTCDateTime, iso_utc, utcnow
+from everfresh.timestamps import UTCDateTime, utcnow
 
 FIRST_BOOKING_NUMBER = 1001
 
@@ -30,10 +29,6 @@ class Company(db.Model):
     # are numbered 1, 2, 3, ... in commit order.
     last_event_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialise the company for the API."""
-        return {"id": self.id, "name": self.name, "created_at": iso_utc(self.created_at)}
 
 
 def claim_next(company_id: str, counter: InstrumentedAttribute[int]) -> int:

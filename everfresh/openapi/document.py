@@ -1,4 +1,4 @@
-"""Build the OpenAPI 3.1 document from the app's URL map, view docstrings and pydantic models."""
+"""Build the OpenAPI 3.1 document from the app's URL map and each view's `@endpoint` declaration."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule
 
 from everfresh.auth.models import Role
-from everfresh.openapi.operations import Operation, Parameter, operation_for
-from everfresh.openapi.schemas import ErrorResponse
+from everfresh.web.endpoints import PUBLIC, Operation, Parameter, operation_of
+from everfresh.web.responses import ErrorResponse
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "0.1.0"
@@ -73,13 +73,30 @@ SECURITY_SCHEMES = {
         "description": "The board's HttpOnly refresh cookie from `POST /auth/session`.",
     },
 }
-UNDOCUMENTED = Operation("Other", security=())
+UNDOCUMENTED = Operation("Other", security=PUBLIC)
+# Every blueprint's static files (and the app's) are documented alike.
+STATIC_FILE = Operation(
+    "Pages",
+    content={"*/*": {"schema": {"type": "string", "contentEncoding": "binary"}}},
+    response_description="The file.",
+    security=PUBLIC,
+    errors=(404,),
+)
+
+
+def operation_for(app: Flask, endpoint: str) -> Operation | None:
+    """Return how `endpoint` of `app` is declared, or None if its view has no `@endpoint`."""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return STATIC_FILE
+    return operation_of(app.view_functions[endpoint])
 
 
 def build_document(app: Flask) -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of every route `app` serves."""
     rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
-    operations = {rule.endpoint: operation_for(rule.endpoint) or UNDOCUMENTED for rule in rules}
+    operations = {
+        rule.endpoint: operation_for(app, rule.endpoint) or UNDOCUMENTED for rule in rules
+    }
     schemas = _component_schemas(operations.values())
     paths: dict[str, dict[str, Any]] = {}
     for rule in rules:

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 from markupsafe import Markup, escape
 
 from everfresh.openapi.document import build_document
+from everfresh.web.endpoints import HTML_PAGE, endpoint
 
 bp = Blueprint(
     "openapi",
@@ -43,12 +44,18 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@endpoint(
+    "Pages",
+    content={"application/json": {"schema": {"type": "object"}}},
+    response_description="This document.",
+)
 def openapi_document() -> Response:
     """Return the OpenAPI 3.1 document of every route."""
     return jsonify(document())
 
 
 @bp.get("/docs")
+@endpoint("Pages", content=HTML_PAGE, response_description="The docs page.")
 def docs() -> Response:
     """Show the API document as a page for people."""
     html = render_template(

@@ -11,17 +11,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from everfresh.errors import error_response
 from everfresh.extensions import db
 from everfresh.metrics import REQUEST_DURATION, render_metrics
+from everfresh.ops.schemas import Health, Readiness
+from everfresh.web.endpoints import endpoint
+from everfresh.web.responses import serialise
 
 bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
+@endpoint("Operations", response=Health)
 def healthz():
     """Report that the process is alive."""
-    return {"status": "ok"}
+    return serialise(Health, {"status": "ok"})
 
 
 @bp.get("/readyz")
+@endpoint("Operations", response=Readiness, errors=(503,))
 def readyz():
     """Report whether the database and, when configured, Redis are reachable."""
     checks = {"database": "ok"}
@@ -36,10 +41,15 @@ def readyz():
         checks["redis"] = "ok" if broker.ping() else "unreachable"
     if any(state != "ok" for state in checks.values()):
         return error_response(503, "A dependency is unreachable.", checks=checks)
-    return {"status": "ok", "checks": checks}
+    return serialise(Readiness, {"status": "ok", "checks": checks})
 
 
 @bp.get("/metrics")
+@endpoint(
+    "Operations",
+    content={"text/plain": {"schema": {"type": "string"}}},
+    response_description="Every metric, summed across workers, in Prometheus text format.",
+)
 def metrics():
     """Export the metrics in Prometheus text format."""
     return Response(render_metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import socket
 
-from flask import Blueprint, Response, abort, current_app, request
-from flask_jwt_extended import get_jwt, verify_jwt_in_request
+from flask import Blueprint, Response, current_app, request
+from flask_jwt_extended import get_jwt
 from werkzeug.exceptions import TooManyRequests
 
-from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
+from everfresh.auth.access import STAFF_ROLES, caller
+from everfresh.bookings.schemas import BookingCreatedEvent
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Draining
 from everfresh.sse.frames import retry_only_frame
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
 from everfresh.sse.replay import last_event_id, replay_since
+from everfresh.sse.schemas import (
+    STREAM_DESCRIPTION,
+    STREAM_EXAMPLE,
+    ConnectionEstablished,
+    ServerShutdown,
+)
 from everfresh.sse.streams import stream_frames
+from everfresh.tenancy import visible_company_id
+from everfresh.web.endpoints import Parameter, endpoint
 
 bp = Blueprint("sse", __name__)
 
@@ -59,12 +68,50 @@ def _event_stream(body: object) -> Response:
 
 
 @bp.get("/sse/events")
+@endpoint(
+    "Events",
+    roles=STAFF_ROLES,
+    token_locations=_token_locations,
+    refusal="Only staff, admins and superadmins may watch bookings live.",
+    content={
+        "text/event-stream": {
+            "schema": {"type": "string", "description": "Server-Sent Events frames."},
+            "example": STREAM_EXAMPLE,
+        }
+    },
+    response_description="The event stream; see the frames below.",
+    errors=(404, 429),
+    description=STREAM_DESCRIPTION,
+    parameters=(
+        Parameter("company_id", "query", "Superadmin only: one company's events."),
+        Parameter(
+            "Last-Event-ID",
+            "header",
+            "Replay every event after this id, then stream live.",
+            schema={"type": "string", "pattern": "^[0-9]+$"},
+        ),
+        Parameter(
+            "lastEventId",
+            "query",
+            "The same as `Last-Event-ID`, for clients that cannot set headers.",
+            schema={"type": "string", "pattern": "^[0-9]+$"},
+        ),
+        Parameter(
+            "token",
+            "query",
+            "An access token, for clients that cannot send headers.",
+            setting="SSE_QUERY_TOKEN",
+        ),
+    ),
+    events={
+        "connection_established": ConnectionEstablished,
+        "booking_created": BookingCreatedEvent,
+        "server_shutdown": ServerShutdown,
+    },
+)
 def events():
     """Stream the caller's company's booking events (every company's for a superadmin)."""
-    verify_jwt_in_request(locations=_token_locations())
     user = caller()
-    if user.role not in STAFF_ROLES:
-        abort(403, "Only staff, admins and superadmins may watch bookings live.")
     company_id = visible_company_id(request.args.get("company_id"))
     expires_at = float(get_jwt()["exp"])
     user_id = user.id

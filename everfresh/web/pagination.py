@@ -12,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.web.responses import Answer, serialise
 
 MAX_PAGE_SIZE = 100
 
@@ -44,14 +45,19 @@ def decode_cursor(cursor: str) -> str:
     return last_id
 
 
-def paginate(query: Select[Any], id_column: InstrumentedAttribute[str], page: PageQuery) -> dict:
-    """Run `query` ordered by `id_column` and return one page with the cursor to the next."""
+def paginate(
+    query: Select[Any],
+    id_column: InstrumentedAttribute[str],
+    page: PageQuery,
+    item: type[Answer],
+) -> dict[str, Any]:
+    """Run `query` ordered by `id_column` and return one page of `item`s and the next cursor."""
     if page.cursor:
         query = query.where(id_column > decode_cursor(page.cursor))
     rows = db.session.scalars(query.order_by(id_column).limit(page.limit + 1)).all()
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     return {
-        "items": [row.to_json() for row in rows],
+        "items": [serialise(item, row) for row in rows],
         "next_cursor": encode_cursor(rows[-1].id) if has_more else None,
     }

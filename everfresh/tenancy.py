@@ -1,0 +1,73 @@
+"""Hold every caller to their own company's rows; a superadmin may reach every company's."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import abort
+
+from everfresh.auth.access import caller
+from everfresh.auth.models import Role, User
+from everfresh.companies.models import Company
+from everfresh.errors import ValidationFailed
+from everfresh.extensions import db
+
+RowT = TypeVar("RowT")
+
+
+def company_scope(user: User) -> str | None:
+    """Return the company whose rows `user` may reach, or None for a superadmin (every one)."""
+    return None if user.role == Role.SUPERADMIN else user.company_id
+
+
+def find_in_company(model: type[RowT], row_id: Any, company_id: str | None) -> RowT | None:
+    """Return the `model` row `row_id` if it belongs to `company_id` (None: any), else None."""
+    row = db.session.get(model, row_id) if row_id is not None else None
+    if row is None or (company_id is not None and row.company_id != company_id):
+        return None
+    return row
+
+
+def get_in_company(
+    model: type[RowT],
+    row_id: Any,
+    company_id: str | None,
+    field: str | None = None,
+    message: str | None = None,
+) -> RowT:
+    """Return the `model` row `row_id` of `company_id` (None: any company), or fail.
+
+    Without `field` the row is what the URL names, so another company's row is answered
+    like a missing one: 404 "<Model> not found.". With `field` the id came in the body, so
+    the answer is a 422 naming that field.
+    """
+    row = find_in_company(model, row_id, company_id)
+    if row is not None:
+        return row
+    if field is None:
+        abort(404, f"{model.__name__} not found.")
+    raise ValidationFailed({field: message or f"No such {field} in this company."})
+
+
+def visible_company_id(requested: str | None) -> str | None:
+    """Return the company a read is scoped to, or None for a superadmin reading every company.
+
+    A superadmin may name any company; everyone else is held to their own, and naming
+    another company is answered like any other company's resource: 404.
+    """
+    user = caller()
+    if user.role == Role.SUPERADMIN:
+        if requested is not None and db.session.get(Company, requested) is None:
+            abort(404, "Company not found.")
+        return requested
+    if requested is not None and requested != user.company_id:
+        abort(404, "Company not found.")
+    return user.company_id
+
+
+def owning_company_id(requested: str | None) -> str:
+    """Return the company a new row belongs to; a superadmin must name it in `company_id`."""
+    company_id = visible_company_id(requested)
+    if company_id is None:
+        raise ValidationFailed({"company_id": "A superadmin must name the company."})
+    return company_id
