@@ -114,17 +114,18 @@ def test_a_storm_of_vanishing_clients_leaves_no_subscribers_and_flat_memory(live
                 stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             stream.close()
 
-    # The first storm lets the allocator reach its working size; a leak shows up as growth
-    # on every further storm, not on the first.
+    # The first storm lets the allocator reach its working size. A leak grows the worker on
+    # every further storm alike; the allocator's own steps come once in a while, so a storm
+    # that leaves memory flat is what a leak can never show.
     storm(1000)
     assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
-    baseline = rss_kb(workers)
-    storm(1000)
-    assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
-    storm(1000)
-    assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
-    grown_kb = rss_kb(workers) - baseline
-    assert grown_kb < 2 * 1024, f"worker memory grew by {grown_kb} KiB over 2,000 more streams"
+    growth_kb = []
+    for _ in range(2):
+        before = rss_kb(workers)
+        storm(1000)
+        assert wait_for(lambda: server.metric("everfresh_open_streams") == 0)
+        growth_kb.append(rss_kb(workers) - before)
+    assert min(growth_kb) < 1024, f"worker memory grew by {growth_kb} KiB per 1,000 streams"
 
 
 def test_a_killed_worker_is_replaced_and_its_clients_replay_what_they_missed(
