@@ -104,8 +104,11 @@ class Config:
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt")
     # Login attempts (POST /auth/login and /auth/session together) one client IP may make.
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20/minute")
-    # Login attempts for one email from anywhere, so guessing spread over many IPs is slow too.
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute")
+    # Login attempts for one email from one client IP: the rest a wrong password earns.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", "5/minute")
+    # Login attempts for one email from anywhere: slows guessing spread over many IPs, yet high
+    # enough that strangers cannot use it to lock the owner out.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "100/hour")
     # Off only where something in front (nginx limit_req) already limits logins.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
@@ -137,6 +140,7 @@ class TestingConfig(Config):
     SSE_HEARTBEAT_SECONDS = 1
     # Far above what any test does; tests of the limits themselves set low ones.
     LOGIN_RATE_LIMIT_PER_IP = "10000/minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
 
 
