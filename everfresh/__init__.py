@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from config import INSTANCE_DIR, config_from_environment
-from everfresh import auth, commands, database, errors, ops, sse
+from everfresh import auth, commands, database, demo, errors, ops, sse
 from everfresh.accounts.views import bp as accounts_bp
 from everfresh.auth.views import bp as auth_bp
 from everfresh.board import bp as board_bp
@@ -51,4 +51,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sse.init_app(app)
     ops.init_app(app)
     commands.init_app(app)
+    demo.init_app(app)
     return app
