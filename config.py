@@ -117,6 +117,8 @@ class Config:
     PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Seconds a request's whole body may take to arrive before 408; 0 leaves it to a proxy.
+    REQUEST_BODY_TIMEOUT_SECONDS = env_int("REQUEST_BODY_TIMEOUT_SECONDS", 10)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     # "text" for people reading a terminal, "json" for one JSON object per line (log shippers).
     LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()

@@ -17,7 +17,15 @@ from everfresh.catalog.views import bp as catalog_bp
 from everfresh.companies.views import bp as companies_bp
 from everfresh.openapi import bp as openapi_bp
 from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_logs
-from everfresh.web import cors, json_depth, proxy, request_log, security_headers, text_input
+from everfresh.web import (
+    body_deadline,
+    cors,
+    json_depth,
+    proxy,
+    request_log,
+    security_headers,
+    text_input,
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ensure_signing_key(app)
     ensure_tokens_stay_out_of_logs(app)
     proxy.init_app(app)
+    body_deadline.init_app(app)
     json_depth.init_app(app)
 
     database.init_app(app)
