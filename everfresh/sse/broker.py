@@ -56,6 +56,7 @@ class Closed(enum.Enum):
     OVERFLOW = "overflow"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    DISCONNECTED = "disconnected"
 
 
 class Draining(Exception):
