@@ -1,4 +1,4 @@
-"""Give a stream's per-user slot back as soon as its client hangs up.
+"""Give a stream's per-user slot and its place in the open-streams gauge back at hang-up.
 
 Real gunicorn workers sharing Redis; the heartbeat is set far above every deadline here, so
 a failed heartbeat write (the old, slow way of noticing a hang-up) cannot be what frees them.
@@ -57,6 +57,16 @@ def open_greeted(server: LiveServer, token: str, deadline: float) -> SSEStream:
         time.sleep(0.1)
 
 
+def wait_for_gauge(server: LiveServer, expected: float) -> float:
+    """Poll everfresh_open_streams until it shows `expected`; return the last value seen."""
+    deadline = time.monotonic() + NOTICED_WITHIN
+    while (value := server.metric("everfresh_open_streams")) != expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return value
+
+
 @pytest.mark.parametrize("how", ["clean", "reset"])
 def test_a_stream_hung_up_gives_its_slot_back_at_once(server, how):
     live = server(max_streams=2)
@@ -73,3 +83,26 @@ def test_a_stream_hung_up_gives_its_slot_back_at_once(server, how):
 
     last = open_greeted(live, token, time.monotonic() + NOTICED_WITHIN)
     last.close()
+
+
+def test_the_open_streams_gauge_counts_exactly_the_open_streams(server):
+    live = server(max_streams=4)
+    token = live.login("staff@everfresh.test")
+    streams = [open_greeted(live, token, time.monotonic() + 10) for _ in range(4)]
+    # Neither a refused stream nor a HEAD holds a stream.
+    refused = live.stream(token)
+    refused.close()
+    assert refused.status == 429
+    assert live.request("HEAD", "/sse/events", token=token).status == 200
+    assert wait_for_gauge(live, 4) == 4
+
+    hang_up(streams[0], "reset")
+    hang_up(streams[1], "reset")
+    hang_up(streams[2], "clean")
+
+    assert wait_for_gauge(live, 1) == 1
+    # The stream still open was left alone.
+    booking = live.create_booking(token)
+    assert streams[3].next_event(timeout=10).json["booking_id"] == booking["booking_id"]
+    streams[3].close()
+    assert wait_for_gauge(live, 0) == 0
