@@ -104,8 +104,11 @@ class Config:
     PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt")
     # Login attempts (POST /auth/login and /auth/session together) one client IP may make.
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20/minute")
-    # Login attempts for one email from anywhere, so guessing spread over many IPs is slow too.
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute")
+    # Login attempts for one email from one client IP: the rest a wrong password earns.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", "5/minute")
+    # Login attempts for one email from anywhere: slows guessing spread over many IPs, yet high
+    # enough that strangers cannot use it to lock the owner out.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "100/hour")
     # Off only where something in front (nginx limit_req) already limits logins.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
@@ -114,6 +117,8 @@ class Config:
     PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
     # Request bodies above this size are refused with 413.
     MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 64 * 1024)
+    # Seconds a request's whole body may take to arrive before 408; 0 leaves it to a proxy.
+    REQUEST_BODY_TIMEOUT_SECONDS = env_int("REQUEST_BODY_TIMEOUT_SECONDS", 10)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     # "text" for people reading a terminal, "json" for one JSON object per line (log shippers).
     LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
@@ -137,6 +142,7 @@ class TestingConfig(Config):
     SSE_HEARTBEAT_SECONDS = 1
     # Far above what any test does; tests of the limits themselves set low ones.
     LOGIN_RATE_LIMIT_PER_IP = "10000/minute"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
 
 

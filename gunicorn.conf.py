@@ -88,9 +88,17 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Start the broker and the watcher that ends streams when the worker is told to stop."""
+    """Refuse production with demo logins; start the broker and the stop watcher."""
+    from everfresh.demo import DemoLoginsInProduction, refuse_demo_logins_in_production
     from everfresh.lifecycle import watch_worker
 
+    try:
+        with worker.wsgi.app_context():
+            refuse_demo_logins_in_production()
+    except DemoLoginsInProduction as error:
+        sys.stderr.write(f"EverFresh: {error}\n")
+        # gunicorn's "app failed to load": the master stops instead of booting workers forever.
+        sys.exit(4)
     watch_worker(worker)
 
 

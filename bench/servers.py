@@ -134,6 +134,7 @@ def everfresh_environment(
             # phase): the limiter still runs on each login, it just never says no.
             "LOGIN_RATE_LIMIT_PER_IP": "1000000/minute",
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": "1000000/minute",
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP": "1000000/minute",
         }
     )
     return env

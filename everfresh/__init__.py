@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from config import INSTANCE_DIR, config_from_environment
-from everfresh import auth, commands, database, errors, ops, sse
+from everfresh import auth, commands, database, demo, errors, ops, sse
 from everfresh.accounts.views import bp as accounts_bp
 from everfresh.auth.views import bp as auth_bp
 from everfresh.board import bp as board_bp
@@ -17,7 +17,15 @@ from everfresh.catalog.views import bp as catalog_bp
 from everfresh.companies.views import bp as companies_bp
 from everfresh.openapi import bp as openapi_bp
 from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_logs
-from everfresh.web import cors, proxy, request_log, security_headers, text_input
+from everfresh.web import (
+    body_deadline,
+    cors,
+    json_depth,
+    proxy,
+    request_log,
+    security_headers,
+    text_input,
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ensure_signing_key(app)
     ensure_tokens_stay_out_of_logs(app)
     proxy.init_app(app)
+    body_deadline.init_app(app)
+    json_depth.init_app(app)
 
     database.init_app(app)
     auth.init_app(app)
@@ -50,4 +60,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sse.init_app(app)
     ops.init_app(app)
     commands.init_app(app)
+    demo.init_app(app)
     return app

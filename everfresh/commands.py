@@ -1,4 +1,4 @@
-"""Add the `flask` commands operators run: init-db, seed-demo, create-user and prune."""
+"""Add the `flask` commands operators run: init-db, seed-demo, remove-demo, create-user, prune."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer
 from everfresh.companies.models import Company
-from everfresh.demo import seed_demo
+from everfresh.demo import refused_with_demo_logins_in_production, remove_demo, seed_demo
 from everfresh.extensions import db
 from everfresh.retention import prune_expired
 from everfresh.tenancy import find_in_company
@@ -39,6 +39,14 @@ def seed_demo_command() -> None:
     click.echo("Demo data is in place.")
 
 
+@click.command("remove-demo")
+@with_appcontext
+def remove_demo_command() -> None:
+    """Deactivate the demo logins and every login of the demo companies; safe to run again."""
+    removed = remove_demo()
+    click.echo(f"Deactivated {removed} demo logins; none is left active.")
+
+
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -47,6 +55,7 @@ def seed_demo_command() -> None:
 @click.option("--customer", "customer_id", help="The Customer id a customer user books for.")
 @click.password_option(help="Prompted for when left out.")
 @with_appcontext
+@refused_with_demo_logins_in_production
 def create_user_command(
     email: str,
     name: str,
@@ -102,6 +111,7 @@ def _company_for(role: Role, company_name: str | None) -> str | None:
 
 @click.command("prune")
 @with_appcontext
+@refused_with_demo_logins_in_production
 def prune_command() -> None:
     """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, expired revocations."""
     counts = prune_expired()
@@ -113,5 +123,11 @@ def prune_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on `app`."""
-    for command in (init_db_command, seed_demo_command, create_user_command, prune_command):
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        remove_demo_command,
+        create_user_command,
+        prune_command,
+    ):
         app.cli.add_command(command)

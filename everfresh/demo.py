@@ -1,16 +1,37 @@
-"""Seed the demo companies, users, customers and services described in the product contract."""
+"""Seed the demo companies, users, customers and services described in the product contract.
+
+Their logins share one published password, so production refuses to run while any of them
+can still sign in, and `flask remove-demo` switches them off.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+import click
+from flask import Flask, appcontext_pushed, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.extensions import db
+from everfresh.signing_key import InsecureConfiguration
+
+log = logging.getLogger(__name__)
+
+CallbackT = TypeVar("CallbackT", bound=Callable[..., object])
 
 DEMO_PASSWORD = "everfresh-demo"
+SUPERADMIN_EMAIL = "superadmin@everfresh.test"
+# Commands that must run while demo logins exist: the one that removes them, and the schema
+# upgrades that may have to come first.
+COMMANDS_ALLOWED_WITH_DEMO_LOGINS = frozenset({"remove-demo", "init-db", "db"})
 
 
 @dataclass(frozen=True)
@@ -117,5 +138,103 @@ def seed_demo() -> None:
                 password_hash,
             )
             customer_user.customer_id = existing_customers[spec.customers[0]].id
-    _user("superadmin@everfresh.test", "EverFresh Superadmin", Role.SUPERADMIN, None, password_hash)
+    _user(SUPERADMIN_EMAIL, "EverFresh Superadmin", Role.SUPERADMIN, None, password_hash)
     db.session.commit()
+
+
+def demo_emails() -> list[str]:
+    """Return the email of every login `seed_demo` creates."""
+    emails = [SUPERADMIN_EMAIL]
+    for spec in DEMO_COMPANIES:
+        emails += [f"admin@{spec.domain}", f"staff@{spec.domain}"]
+        if spec.with_customer_login:
+            emails.append(f"customer@{spec.domain}")
+    return sorted(emails)
+
+
+def active_demo_logins() -> list[str]:
+    """Return the emails of the demo logins that can still sign in, in order."""
+    query = (
+        db.select(User.email)
+        .where(User.email.in_(demo_emails()), User.active.is_(True))
+        .order_by(User.email)
+    )
+    # Its own connection, so a schema not created yet fails here and leaves no session behind.
+    with db.engine.connect() as connection:
+        return list(connection.scalars(query))
+
+
+def remove_demo() -> int:
+    """Deactivate the demo logins and every login of the demo companies; return how many."""
+    demo_companies = db.select(Company.id).where(
+        Company.name.in_([spec.name for spec in DEMO_COMPANIES])
+    )
+    users = db.session.scalars(
+        db.select(User).where(
+            User.active.is_(True),
+            User.email.in_(demo_emails()) | User.company_id.in_(demo_companies),
+        )
+    ).all()
+    for user in users:
+        user.active = False
+    db.session.commit()
+    return len(users)
+
+
+class DemoLoginsInProduction(InsecureConfiguration):
+    """Raised at start-up in production while a demo login can still sign in."""
+
+
+def refuse_demo_logins_in_production() -> None:
+    """In production, raise DemoLoginsInProduction while any demo login is active."""
+    if current_app.config["ENV_NAME"] != "production":
+        return
+    try:
+        emails = active_demo_logins()
+    except SQLAlchemyError as error:
+        # No schema yet has no demo logins; an unreachable database is /readyz's to report.
+        log.warning("Could not check the database for demo logins (%s)", error)
+        return
+    if emails:
+        raise DemoLoginsInProduction(
+            f"Refusing to run in production while demo logins can sign in with the published "
+            f"password ({', '.join(emails)}). Remove them with `flask --app wsgi remove-demo`."
+        )
+
+
+def refused_with_demo_logins_in_production(command: CallbackT) -> CallbackT:
+    """Make a `flask` command refuse to run in production while demo logins are active.
+
+    For the app's own commands: Flask pushes their app context before it knows which
+    command will run, so the check cannot wait for that, as it does for Flask's own.
+    """
+
+    @functools.wraps(command)
+    def checked(*args: object, **kwargs: object) -> object:
+        _refuse_for_command()
+        return command(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
+def _refuse_for_command() -> None:
+    try:
+        refuse_demo_logins_in_production()
+    except DemoLoginsInProduction as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _refuse_demo_logins_before_command(_app: Flask, **_extra: object) -> None:
+    # Flask's own and plugin commands (shell, routes, db) push the app context from their
+    # own click context; API requests have none and were checked when the worker booted.
+    command = click.get_current_context(silent=True)
+    if command is None or command.parent is None:
+        return
+    if command.info_name in COMMANDS_ALLOWED_WITH_DEMO_LOGINS:
+        return
+    _refuse_for_command()
+
+
+def init_app(app: Flask) -> None:
+    """Make Flask's own `flask` commands refuse production while demo logins are active."""
+    appcontext_pushed.connect(_refuse_demo_logins_before_command, app)

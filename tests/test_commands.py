@@ -1,4 +1,4 @@
-"""Test the operator commands: init-db, seed-demo, create-user and prune."""
+"""Test the operator commands: init-db, seed-demo, remove-demo, create-user and prune."""
 
 from __future__ import annotations
 
@@ -212,6 +212,53 @@ def test_seed_demo_refuses_in_production(empty_database, runner, counts):
     assert result.exit_code == 1
     assert result.output == "Error: Refusing to load demo logins into a production database.\n"
     assert counts() == dict.fromkeys(MODELS, 0)
+
+
+# --- remove-demo ----------------------------------------------------------------------------
+
+
+def test_remove_demo_deactivates_every_login_of_the_demo_companies_only(app, runner):
+    with app.app_context():
+        other = Company(name="Real Cleaners")
+        db.session.add(other)
+        db.session.flush()
+        for email, company_id in (
+            ("new.staff@everfresh.test", _company_id("EverFresh Demo")),
+            ("owner@realcleaners.test", other.id),
+        ):
+            db.session.add(
+                User(
+                    email=email,
+                    name=email,
+                    role="admin",
+                    company_id=company_id,
+                    password_hash="x",
+                )
+            )
+        db.session.commit()
+
+    first = runner.invoke(args=["remove-demo"])
+    again = runner.invoke(args=["remove-demo"])
+
+    assert (first.exit_code, first.output) == (
+        0,
+        "Deactivated 7 demo logins; none is left active.\n",
+    )
+    assert (again.exit_code, again.output) == (
+        0,
+        "Deactivated 0 demo logins; none is left active.\n",
+    )
+    with app.app_context():
+        active = {user.email: user.active for user in db.session.scalars(db.select(User))}
+    assert active == {
+        **{email: False for email, _, _ in DEMO_LOGINS},
+        "new.staff@everfresh.test": False,
+        "owner@realcleaners.test": True,
+    }
+
+
+def _company_id(name: str) -> str:
+    return db.session.scalars(db.select(Company.id).where(Company.name == name)).one()
 
 
 # --- create-user ----------------------------------------------------------------------------

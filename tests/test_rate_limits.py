@@ -14,9 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from config import Config
 from everfresh import create_app
 from everfresh.auth import passwords
 from everfresh.auth.models import User
+from everfresh.auth.ratelimits import LIMIT_SETTINGS
 from everfresh.extensions import db
 from everfresh.web import proxy
 from tests.assertions import assert_error
@@ -55,9 +57,14 @@ def assert_too_many(response: TestResponse) -> None:
 def limits(app: Flask) -> Callable[..., None]:
     """Return a function setting the app's login limits."""
 
-    def set_limits(per_ip: str = "1000/minute", per_account: str = "1000/minute") -> None:
+    def set_limits(
+        per_ip: str = "1000/minute",
+        per_account: str = "1000/minute",
+        per_account_and_ip: str = "1000/minute",
+    ) -> None:
         app.config["LOGIN_RATE_LIMIT_PER_IP"] = per_ip
         app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"] = per_account
+        app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP"] = per_account_and_ip
 
     return set_limits
 
@@ -77,6 +84,40 @@ def test_an_account_gets_a_few_attempts_a_minute_from_anywhere(client, limits, p
     assert_too_many(attempt(client, "admin@everfresh.test", DEMO_PASSWORD, path, "192.0.2.99"))
     # Other accounts are not affected.
     assert attempt(client, "staff@everfresh.test", DEMO_PASSWORD, path).status_code == 200
+
+
+@pytest.mark.parametrize("path", LOGIN_ROUTES)
+def test_a_stranger_rests_the_account_only_at_their_own_address(client, limits, path):
+    limits(per_account_and_ip="3/minute")
+    spellings = ["admin@everfresh.test", "ADMIN@everfresh.test", " Admin@EverFresh.test "]
+
+    answers = [attempt(client, email, path=path).status_code for email in spellings]
+
+    assert answers == [401, 401, 401]
+    assert_too_many(attempt(client, "admin@everfresh.test", DEMO_PASSWORD, path))
+    # The owner, from their own address, logs in; the stranger may still try other accounts.
+    assert (
+        attempt(client, "admin@everfresh.test", DEMO_PASSWORD, path, "198.51.100.7").status_code
+        == 200
+    )
+    assert attempt(client, "staff@everfresh.test", DEMO_PASSWORD, path).status_code == 200
+
+
+def test_with_the_default_limits_strangers_cannot_lock_the_owner_out(app, client):
+    for name in LIMIT_SETTINGS:
+        app.config[name] = getattr(Config, name)
+    # Several strangers, each guessing from an address of their own until turned away.
+    strangers = [f"192.0.2.{number}" for number in range(1, 4)]
+
+    answers = {
+        ip: [attempt(client, "admin@everfresh.test", ip=ip).status_code for _ in range(6)]
+        for ip in strangers
+    }
+
+    assert answers == dict.fromkeys(strangers, [401, 401, 401, 401, 401, 429])
+    assert (
+        attempt(client, "admin@everfresh.test", DEMO_PASSWORD, ip="198.51.100.7").status_code == 200
+    )
 
 
 def test_login_and_session_share_the_count(client, limits):
@@ -148,6 +189,7 @@ def test_limits_can_be_switched_off(make_app):
         RATELIMIT_ENABLED=False,
         LOGIN_RATE_LIMIT_PER_IP="1/minute",
         LOGIN_RATE_LIMIT_PER_ACCOUNT="1/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP="1/minute",
     ).test_client()
 
     answers = [attempt(client, "admin@everfresh.test").status_code for _ in range(3)]
@@ -155,7 +197,7 @@ def test_limits_can_be_switched_off(make_app):
     assert answers == [401, 401, 401]
 
 
-@pytest.mark.parametrize("name", ["LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT"])
+@pytest.mark.parametrize("name", LIMIT_SETTINGS)
 def test_a_malformed_limit_stops_the_app_from_starting(name):
     with pytest.raises(ValueError, match=f"{name} must be a rate such as"):
         create_app({name: "lots"})
@@ -257,3 +299,17 @@ def test_a_deactivated_account_also_costs_one_hash_and_looks_the_same(app, clien
 
     assert_unauthorized(response, "Invalid email or password.")
     assert len(hash_checks) == 1
+
+
+def test_through_gunicorn_strangers_cannot_lock_the_owner_out(live_server):
+    server = live_server(PROXY_FIX_X_FOR="1")
+
+    def login_from(ip: str, password: str) -> int:
+        body = {"email": "admin@everfresh.test", "password": password}
+        return server.request("POST", "/auth/login", body, headers={"X-Forwarded-For": ip}).status
+
+    strangers = [f"192.0.2.{number}" for number in range(1, 4)]
+    answers = {ip: [login_from(ip, "wrong-password") for _ in range(6)] for ip in strangers}
+
+    assert answers == dict.fromkeys(strangers, [401, 401, 401, 401, 401, 429])
+    assert login_from("198.51.100.7", DEMO_PASSWORD) == 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -14,6 +17,7 @@ from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from everfresh.signing_key import InsecureConfiguration
 from everfresh.web.security_headers import DEFAULT_PAGE_POLICY, HEADERS
+from tests.live import DEMO_PASSWORD, JWT_TEST_KEY, ROOT, LiveServer, prepare_database
 
 STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 
@@ -41,12 +45,25 @@ def production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Call
     [
         ({"JWT_SECRET_KEY": ""}, "Set JWT_SECRET_KEY to a random value of at least 32 bytes"),
         ({"JWT_SECRET_KEY": "x" * 31}, "Set JWT_SECRET_KEY to a random value of at least 32 bytes"),
+        ({"JWT_SECRET_KEY": "x" * 32}, "JWT_SECRET_KEY is too repetitive to be random"),
+        ({"JWT_SECRET_KEY": "ab" * 32}, "JWT_SECRET_KEY is too repetitive to be random"),
+        (
+            {"JWT_SECRET_KEY": "abcd" * 16},
+            "JWT_SECRET_KEY is too repetitive to be random",
+        ),
         (
             {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": True, "LOG_QUERY_STRINGS": True},
             "SSE_QUERY_TOKEN=true puts access tokens in URLs and LOG_QUERY_STRINGS=true",
         ),
     ],
-    ids=["no-key", "short-key", "query-token-with-logged-query-strings"],
+    ids=[
+        "no-key",
+        "short-key",
+        "one-character-repeated",
+        "two-characters-repeated",
+        "four-characters-repeated",
+        "query-token-with-logged-query-strings",
+    ],
 )
 def test_production_refuses_to_start_unsafe(production, settings, refusal):
     with pytest.raises(InsecureConfiguration, match=refusal):
@@ -56,11 +73,17 @@ def test_production_refuses_to_start_unsafe(production, settings, refusal):
 @pytest.mark.parametrize(
     "settings",
     [
-        {"JWT_SECRET_KEY": "x" * 32},
+        {"JWT_SECRET_KEY": "9f86d081884c7d659a2feaa0c55ad015"},
+        {"JWT_SECRET_KEY": "Zx0hYl3cN9qPr5-Tm2VwK7bLu1sDf8GjEa4oIe6ZyQc"},
         {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": True, "LOG_QUERY_STRINGS": False},
         {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": False, "LOG_QUERY_STRINGS": True},
     ],
-    ids=["32-byte-key", "query-token-kept-out-of-logs", "logged-query-strings-without-tokens"],
+    ids=[
+        "32-hex-digits",
+        "urlsafe-base64",
+        "query-token-kept-out-of-logs",
+        "logged-query-strings-without-tokens",
+    ],
 )
 def test_production_starts_with_safe_settings(production, settings):
     assert production(**settings).config["ENV_NAME"] == "production"
@@ -76,6 +99,105 @@ def test_outside_production_query_tokens_with_logged_query_strings_start(databas
     )
 
     assert app.config["ENV_NAME"] == "testing"
+
+
+# --- Demo logins ------------------------------------------------------------------------------
+
+DEMO_REFUSAL = (
+    "Refusing to run in production while demo logins can sign in with the published password "
+    "(admin@brighthome.test, admin@everfresh.test, customer@everfresh.test, staff@brighthome.test, "
+    "staff@everfresh.test, superadmin@everfresh.test). Remove them with "
+    "`flask --app wsgi remove-demo`."
+)
+
+
+@pytest.fixture
+def demo_database(tmp_path: Path) -> str:
+    """Return the URL of a SQLite database holding the demo data, as `flask seed-demo` leaves it."""
+    database_url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    prepare_database(database_url)
+    return database_url
+
+
+def flask_command(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi <arguments>` as EVERFRESH_ENV=production against `database_url`."""
+    environment = {
+        **os.environ,
+        "EVERFRESH_ENV": "production",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": JWT_TEST_KEY,
+        "REDIS_URL": "",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def production_server(database_url: str) -> LiveServer:
+    """Return a gunicorn server (not started) running as EVERFRESH_ENV=production."""
+    return LiveServer(database_url, {"EVERFRESH_ENV": "production"})
+
+
+def test_gunicorn_refuses_production_while_demo_logins_are_active(demo_database):
+    server = production_server(demo_database)
+    try:
+        with pytest.raises(RuntimeError, match="gunicorn exited with 4"):
+            server.start()
+        refusals = [line for line in server.log().splitlines() if "Refusing" in line]
+    finally:
+        server.stop()
+
+    assert refusals == [f"EverFresh: {DEMO_REFUSAL}"]
+
+
+@pytest.mark.parametrize("command", [["prune"], ["routes"]])
+def test_flask_commands_refuse_production_while_demo_logins_are_active(demo_database, command):
+    result = flask_command(demo_database, *command)
+
+    assert (result.returncode, result.stderr) == (1, f"Error: {DEMO_REFUSAL}\n")
+
+
+def test_remove_demo_lets_production_start(demo_database):
+    first = flask_command(demo_database, "remove-demo")
+    again = flask_command(demo_database, "remove-demo")
+    prune = flask_command(demo_database, "prune")
+    server = production_server(demo_database)
+    try:
+        server.start()
+        login = server.request(
+            "POST", "/auth/login", {"email": "admin@everfresh.test", "password": DEMO_PASSWORD}
+        )
+    finally:
+        server.stop()
+
+    assert (first.returncode, first.stdout) == (
+        0,
+        "Deactivated 6 demo logins; none is left active.\n",
+    )
+    assert (again.returncode, again.stdout) == (
+        0,
+        "Deactivated 0 demo logins; none is left active.\n",
+    )
+    assert prune.returncode == 0, prune.stderr
+    assert login.status == 401
+
+
+def test_outside_production_demo_logins_are_welcome(demo_database):
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "prune"],
+        cwd=ROOT,
+        env={**os.environ, "EVERFRESH_ENV": "development", "DATABASE_URL": demo_database},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 # --- Cookies ----------------------------------------------------------------------------------

@@ -186,6 +186,7 @@ def test_every_stream_ends_with_every_committed_booking_once_and_in_order(
         SSE_MAX_STREAMS_PER_USER="1000",
         # Every client logs in once, several as the same user; login limits are not the topic.
         LOGIN_RATE_LIMIT_PER_ACCOUNT="1000/minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP="1000/minute",
         GUNICORN_CMD_ARGS="--max-requests 80 --max-requests-jitter 40",
     )
     everfresh = server.login("staff@everfresh.test")

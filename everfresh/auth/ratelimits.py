@@ -1,8 +1,11 @@
 """Limit login attempts per client IP and per account, so that guessing passwords is slow.
 
-Both limits count every attempt, successful or not, on `POST /auth/login` and
-`POST /auth/session` together. They live in Redis when `REDIS_URL` is set (shared by every
-worker), in each worker's memory otherwise.
+Every limit counts every attempt, successful or not, on `POST /auth/login` and
+`POST /auth/session` together. An account gets a few attempts a minute from each address,
+and a much higher ceiling from all addresses together: a stranger who guesses wrong from
+one address rests only that address's attempts, never the owner's from another. The counts
+live in Redis when `REDIS_URL` is set (shared by every worker), in each worker's memory
+otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from everfresh.extensions import limiter
 
 ViewT = TypeVar("ViewT", bound=Callable[..., object])
 
-LIMIT_SETTINGS = ("LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT")
+LIMIT_SETTINGS = (
+    "LOGIN_RATE_LIMIT_PER_IP",
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP",
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+)
 MESSAGE = "Too many login attempts. Try again later."
 
 
@@ -49,19 +56,30 @@ def account_key() -> str:
     return hashlib.sha256(normalised).hexdigest()
 
 
+def account_and_ip_key() -> str:
+    """Return the bucket of the account being logged into from the caller's IP, or "" if none."""
+    account = account_key()
+    return f"{account}:{client_ip_key()}" if account else ""
+
+
 def limit_login_attempts(view: ViewT) -> ViewT:
-    """Count a call of `view` against the caller's IP and the account it names."""
+    """Count a call of `view` against the caller's IP, the account, and the two together."""
     per_account = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
         scope="login-account",
         key_func=account_key,
+    )
+    per_account_and_ip = limiter.shared_limit(
+        lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP"],
+        scope="login-account-ip",
+        key_func=account_and_ip_key,
     )
     per_ip = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"],
         scope="login-ip",
         key_func=client_ip_key,
     )
-    return per_ip(per_account(view))
+    return per_ip(per_account_and_ip(per_account(view)))
 
 
 def too_many_attempts(_error: RateLimitExceeded) -> Response:

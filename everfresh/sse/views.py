@@ -11,8 +11,9 @@ from werkzeug.exceptions import TooManyRequests
 from everfresh.auth.access import STAFF_ROLES, caller
 from everfresh.bookings.schemas import BookingCreatedEvent
 from everfresh.extensions import db
-from everfresh.sse.broker import Broker, Draining
+from everfresh.sse.broker import Broker, Closed, Draining
 from everfresh.sse.frames import retry_only_frame
+from everfresh.sse.hangups import watch_for_hangup
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
 from everfresh.sse.replay import last_event_id, replay_since
 from everfresh.sse.schemas import (
@@ -136,7 +137,13 @@ def events():
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])
 
+    # The slot and the subscription go back as soon as the client hangs up.
+    stop_watching = watch_for_hangup(
+        request.environ.get("gunicorn.socket"), lambda: subscriber.close(Closed.DISCONNECTED)
+    )
+
     def on_close() -> None:
+        stop_watching()
         streams.unsubscribe(subscriber)
         limits.release(user_id, lease)
 

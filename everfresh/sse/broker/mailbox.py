@@ -15,6 +15,7 @@ class Closed(enum.Enum):
     OVERFLOW = "overflow"
     REVOKED = "revoked"
     EXPIRED = "expired"
+    DISCONNECTED = "disconnected"
 
 
 class Subscriber:
