@@ -19,6 +19,7 @@ from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from tests.assertions import EVENT_KEYS, ISO_UTC_MS, assert_error, invalid_fields
+from tests.dates import in_days, midnight_utc
 
 BOOKING_KEYS = [
     "booking_id",
@@ -53,7 +54,7 @@ def body_for(tenants) -> Callable[..., dict[str, Any]]:
         return {
             "customer_id": tenant.customer_id,
             "service_id": tenant.service_id,
-            "scheduled_date": "2026-12-01",
+            "scheduled_date": in_days(1),
             "scheduled_time_start": "10:00",
             **fields,
         }
@@ -147,7 +148,7 @@ def test_create_answers_the_booking(book, tenants):
         "customer_id": everfresh.customer_id,
         "service_id": everfresh.service_id,
         "staff_id": None,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
         "status": "pending",
         "notes": "Ring twice.",
@@ -203,7 +204,7 @@ def test_create_writes_one_event_with_the_documented_payload(created, events, te
         "customer_id": body["customer_id"],
         "service_id": body["service_id"],
         "staff_id": tenants["everfresh"].staff_id,
-        "scheduled_date": "2026-12-01T00:00:00.000Z",
+        "scheduled_date": midnight_utc(body["scheduled_date"]),
         "scheduled_time_start": "10:00",
         "status": "pending",
         "created_at": body["created_at"],
@@ -213,7 +214,7 @@ def test_create_writes_one_event_with_the_documented_payload(created, events, te
 
 def test_each_booking_logs_its_own_event_in_order(created, events):
     first = created("staff", "everfresh")
-    second = created("staff", "brighthome", scheduled_date="2027-01-31")
+    second = created("staff", "brighthome", scheduled_date=in_days(62))
 
     logged = events()
 
@@ -224,7 +225,7 @@ def test_each_booking_logs_its_own_event_in_order(created, events):
     assert logged[0][0] < logged[1][0]
     assert [company for _, company, _, _ in logged] == [first["company_id"], second["company_id"]]
     assert logged[1][3]["staff_id"] is None
-    assert logged[1][3]["scheduled_date"] == "2027-01-31T00:00:00.000Z"
+    assert logged[1][3]["scheduled_date"] == midnight_utc(in_days(62))
 
 
 # --- Who may book for whom ------------------------------------------------------------------
@@ -589,16 +590,20 @@ def test_failed_request_does_not_use_up_the_key(book, tenants, written):
 # --- GET /bookings and GET /bookings/<id> ---------------------------------------------------
 
 
+# Dates of the listed bookings and of the filters' bounds, counted from today.
+DAYS = {f"day{n}": in_days(n) for n in (1, 2, 5, 9, 10)}
+
+
 @pytest.fixture
 def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
     """Create EverFresh bookings on three dates with three statuses, and one at BrightHome."""
     made = {
-        "dec01": created("staff", scheduled_date="2026-12-01"),
-        "dec05": created("staff", scheduled_date="2026-12-05"),
-        "dec10": created("staff", scheduled_date="2026-12-10"),
-        "bright": created("staff", "brighthome", scheduled_date="2026-12-05"),
+        "day1": created("staff", scheduled_date=DAYS["day1"]),
+        "day5": created("staff", scheduled_date=DAYS["day5"]),
+        "day10": created("staff", scheduled_date=DAYS["day10"]),
+        "bright": created("staff", "brighthome", scheduled_date=DAYS["day5"]),
     }
-    for key, status in (("dec05", "confirmed"), ("dec10", "cancelled")):
+    for key, status in (("day5", "confirmed"), ("day10", "cancelled")):
         response = client.patch(
             f"/bookings/{made[key]['booking_id']}",
             headers=login_as("staff"),
@@ -612,18 +617,18 @@ def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", ["dec01", "dec05", "dec10"]),
-        ("status=pending", ["dec01"]),
-        ("status=cancelled", ["dec10"]),
-        ("date_from=2026-12-05", ["dec05", "dec10"]),
-        ("date_to=2026-12-05", ["dec01", "dec05"]),
-        ("date_from=2026-12-02&date_to=2026-12-09", ["dec05"]),
-        ("date_from=2026-12-10&date_to=2026-12-01", []),
-        ("status=confirmed&date_to=2026-12-05", ["dec05"]),
+        ("", ["day1", "day5", "day10"]),
+        ("status=pending", ["day1"]),
+        ("status=cancelled", ["day10"]),
+        ("date_from={day5}", ["day5", "day10"]),
+        ("date_to={day5}", ["day1", "day5"]),
+        ("date_from={day2}&date_to={day9}", ["day5"]),
+        ("date_from={day10}&date_to={day1}", []),
+        ("status=confirmed&date_to={day5}", ["day5"]),
     ],
 )
 def test_list_filters(client, login_as, schedule, query, expected):
-    response = client.get(f"/bookings?{query}", headers=login_as("admin"))
+    response = client.get(f"/bookings?{query.format(**DAYS)}", headers=login_as("admin"))
 
     assert response.status_code == 200
     assert response.get_json() == {
@@ -796,13 +801,13 @@ def test_reschedule(client, login_as, created, patch):
 
     response = patch(
         booking["booking_id"],
-        {"scheduled_date": "2027-02-28", "scheduled_time_start": "08:30", "notes": "Moved."},
+        {"scheduled_date": in_days(90), "scheduled_time_start": "08:30", "notes": "Moved."},
     )
 
     assert response.status_code == 200
     body = response.get_json()
     assert (body["scheduled_date"], body["scheduled_time_start"], body["notes"]) == (
-        "2027-02-28",
+        in_days(90),
         "08:30",
         "Moved.",
     )
