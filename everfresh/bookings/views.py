@@ -10,9 +10,10 @@ from everfresh.auth.models import Role
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
 from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.rules import check_update
 from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
 from everfresh.catalog.models import Staff
-from everfresh.errors import ValidationFailed
+from everfresh.errors import FieldConflict, ValidationFailed
 from everfresh.extensions import db
 from everfresh.web.pagination import paginate
 from everfresh.web.validation import parse_body, parse_query
@@ -42,8 +43,9 @@ def create():
         return _replay(earlier)
     try:
         return create_booking(user, fields, claim).to_json(), 201
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer as it did.
+    except (IntegrityError, FieldConflict):
+        # A concurrent request with the same key won the race (and, with a staff member,
+        # took their time): answer as it did.
         db.session.rollback()
         earlier = earlier_response(user.id, key, claim.fingerprint)
         if earlier is None:
@@ -101,6 +103,7 @@ def update(booking_id: str):
         staff = db.session.get(Staff, changes.staff_id)
         if staff is None or staff.company_id != booking.company_id:
             raise ValidationFailed({"staff_id": "No such staff member in this company."})
+    check_update(booking, changes)
     for name in sent:
         setattr(booking, name, getattr(changes, name))
     db.session.commit()
