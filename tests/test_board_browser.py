@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.live import DEMO_PASSWORD, ROOT, LiveServer, free_port
+from tests.dates import in_days
+from tests.live import DEMO_PASSWORD, ROOT, LiveServer, free_port, move_booking_in_database
 
 pytestmark = pytest.mark.live
 
@@ -178,14 +179,24 @@ def test_board_shows_a_booking_created_over_the_api_within_a_second(
     server = live_server()
     staff = server.login(STAFF_EMAIL)
     cleaner = server.request("GET", "/staff", token=staff).body["items"][0]["id"]
+    # The browser's days: the board lists today's bookings and later ones.
     today = date.today()
     day = {offset: (today + timedelta(days=offset)).isoformat() for offset in (-1, 0, 1)}
-    yesterday = server.create_booking(staff, scheduled_date=day[-1])
+    # Yesterday, and this morning, may be past: book later, then move them back in time.
+    earlier = [
+        ("yesterday", "10:00", None),
+        ("today", "09:00", None),
+        ("today", "13:30", cleaner),
+    ]
+    moved = {}
+    for name, start, staff_id in earlier:
+        booking = server.create_booking(staff, scheduled_date=in_days(2), staff_id=staff_id)
+        when = day[-1] if name == "yesterday" else day[0]
+        move_booking_in_database(server.database_url, booking["booking_id"], when, start)
+        moved.setdefault(name, []).append(booking)
+    yesterday = moved["yesterday"][0]
     listed = [
-        server.create_booking(staff, scheduled_date=day[0], scheduled_time_start="09:00"),
-        server.create_booking(
-            staff, scheduled_date=day[0], scheduled_time_start="13:30", staff_id=cleaner
-        ),
+        *moved["today"],
         server.create_booking(staff, scheduled_date=day[1], scheduled_time_start="08:15"),
     ]
     browser("newPage", viewport={"width": 1100, "height": 380})
@@ -197,7 +208,7 @@ def test_board_shows_a_booking_created_over_the_api_within_a_second(
     assert shown == [booking["booking_id"] for booking in listed]
     assert yesterday["booking_id"] not in shown
 
-    booking = server.create_booking(staff, scheduled_date=day[0], scheduled_time_start="11:00")
+    booking = server.create_booking(staff, scheduled_date=day[1], scheduled_time_start="11:00")
     browser("waitFor", selector=booking_selector(booking), timeout=1000)
 
     assert browser("evaluate", expression=SHOWN_BOOKINGS)[0] == booking["booking_id"]
@@ -222,7 +233,8 @@ def test_board_reconnects_across_a_server_restart(live_server, browser: Browser)
         # The server's jittered `retry:` is at most 5 s.
         browser("waitFor", selector="#connection[data-state=live]", timeout=10000)
         staff = restarted.login(STAFF_EMAIL)
-        booking = restarted.create_booking(staff, scheduled_date=date.today().isoformat())
+        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        booking = restarted.create_booking(staff, scheduled_date=tomorrow)
         browser("waitFor", selector=booking_selector(booking), timeout=1000)
     finally:
         restarted.stop()

@@ -11,7 +11,9 @@ from everfresh.bookings import schemas
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
 from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.rules import check_update
 from everfresh.catalog.models import Staff
+from everfresh.errors import FieldConflict
 from everfresh.extensions import db
 from everfresh.tenancy import company_scope, get_in_company, visible_company_id
 from everfresh.web.endpoints import Parameter, endpoint
@@ -60,8 +62,9 @@ def create():
         return _replay(earlier)
     try:
         return serialise(schemas.Booking, create_booking(user, fields, claim))
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer as it did.
+    except (IntegrityError, FieldConflict):
+        # A concurrent request with the same key won the race (and, with a staff member,
+        # took their time): answer as it did.
         db.session.rollback()
         earlier = earlier_response(user.id, key, claim.fingerprint)
         if earlier is None:
@@ -133,6 +136,7 @@ def update(booking_id: str):
             field="staff_id",
             message="No such staff member in this company.",
         )
+    check_update(booking, changes)
     for name in sent:
         setattr(booking, name, getattr(changes, name))
     db.session.commit()

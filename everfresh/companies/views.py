@@ -1,8 +1,9 @@
-"""Let a superadmin list and create companies."""
+"""Let a superadmin list, create and change companies."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort
+from sqlalchemy.exc import IntegrityError
 
 from everfresh.auth.models import Role
 from everfresh.companies import schemas
@@ -14,6 +15,25 @@ from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("companies", __name__)
+
+NAME_TAKEN = "A company with this name already exists."
+
+
+def _refuse_taken_name(name: str, company_id: str | None = None) -> None:
+    taken = db.session.scalars(
+        db.select(Company.id).where(Company.name == name, Company.id != company_id)
+    ).first()
+    if taken is not None:
+        abort(409, NAME_TAKEN)
+
+
+def _commit_unless_name_taken() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request took the name between our check and our commit.
+        db.session.rollback()
+        abort(409, NAME_TAKEN)
 
 
 @bp.get("/companies")
@@ -33,11 +53,32 @@ def list_companies():
     errors=(409,),
 )
 def create_company():
-    """Create a company."""
+    """Create a company, working in `UTC` unless a time zone is given."""
     fields = parse_body(schemas.CreateCompanyRequest)
-    if db.session.scalars(db.select(Company).where(Company.name == fields.name)).first():
-        abort(409, "A company with this name already exists.")
-    company = Company(name=fields.name)
+    _refuse_taken_name(fields.name)
+    company = Company(name=fields.name, timezone=fields.timezone)
     db.session.add(company)
-    db.session.commit()
+    _commit_unless_name_taken()
+    return serialise(schemas.Company, company)
+
+
+@bp.patch("/companies/<company_id>")
+@endpoint(
+    "Companies",
+    roles=(Role.SUPERADMIN,),
+    body=schemas.UpdateCompanyRequest,
+    response=schemas.Company,
+    errors=(404, 409),
+)
+def update_company(company_id: str):
+    """Rename a company or change the time zone its bookings are read in."""
+    changes = parse_body(schemas.UpdateCompanyRequest)
+    company = db.session.get(Company, company_id)
+    if company is None:
+        abort(404, "Company not found.")
+    if "name" in changes.model_fields_set:
+        _refuse_taken_name(changes.name, company.id)
+    for name in changes.model_fields_set:
+        setattr(company, name, getattr(changes, name))
+    _commit_unless_name_taken()
     return serialise(schemas.Company, company)
