@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask import abort
+from sqlalchemy import update
 
 from everfresh.auth.access import caller
 from everfresh.auth.models import Role, User
@@ -47,6 +48,20 @@ def get_in_company(
     if field is None:
         abort(404, f"{model.__name__} not found.")
     raise ValidationFailed({field: message or f"No such {field} in this company."})
+
+
+def lock_in_company(model: type[RowT], row_id: Any, company_id: str) -> None:
+    """Lock the `model` row `row_id` of `company_id` until the transaction ends.
+
+    A no-op UPDATE rather than SELECT ... FOR UPDATE: PostgreSQL holds the row lock until
+    commit, and SQLite, which ignores FOR UPDATE, lets one writer in at a time.
+    """
+    db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.company_id == company_id)
+        .values(company_id=model.company_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def visible_company_id(requested: str | None) -> str | None:

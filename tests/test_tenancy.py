@@ -34,13 +34,16 @@ def company_owned_models() -> set[str]:
 
 
 def reads_by_id(tree: ast.AST, models: set[str]) -> set[str]:
-    """Return the models `tree` reads by id: `session.get(Model, ...)` or `Model.id == ...`."""
+    """Return the models `tree` reads by id: `session.get(Model, ...)` or `Model.id == ...`.
+
+    `Model.id == Other.model_id` compares two columns: a join, not a read by id.
+    """
     found = set()
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "get"
+            and node.func.attr in ("get", "get_one")
             and isinstance(node.func.value, ast.Attribute)
             and node.func.value.attr == "session"
             and node.args
@@ -49,7 +52,10 @@ def reads_by_id(tree: ast.AST, models: set[str]) -> set[str]:
         ):
             found.add(node.args[0].id)
         if isinstance(node, ast.Compare):
-            for side in (node.left, *node.comparators):
+            sides = (node.left, *node.comparators)
+            if all(_is_column(side) for side in sides):
+                continue
+            for side in sides:
                 if (
                     isinstance(side, ast.Attribute)
                     and side.attr == "id"
@@ -61,6 +67,14 @@ def reads_by_id(tree: ast.AST, models: set[str]) -> set[str]:
     return found
 
 
+def _is_column(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and (node.value.id[:1].isupper())
+    )
+
+
 def test_company_owned_models_are_found_from_their_columns():
     assert {"Booking", "Customer", "Service", "Staff", "User", "Event"} <= company_owned_models()
     assert "Company" not in company_owned_models()
@@ -69,6 +83,11 @@ def test_company_owned_models_are_found_from_their_columns():
 def test_the_scan_sees_both_ways_of_reading_by_id():
     source = "db.session.get(Booking, x)\ndb.select(Staff).where(Staff.id == y)\nCompany.id == z"
     assert reads_by_id(ast.parse(source), {"Booking", "Staff"}) == {"Booking", "Staff"}
+    assert reads_by_id(ast.parse("db.session.get_one(Staff, x)"), {"Staff"}) == {"Staff"}
+    assert (
+        reads_by_id(ast.parse("join(Service, Service.id == Booking.service_id)"), {"Service"})
+        == set()
+    )
 
 
 def test_only_the_tenancy_module_reads_company_rows_by_id():

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-
 from everfresh.bookings.models import Booking, BookingStatus
 from everfresh.bookings.schemas import UpdateBookingRequest
 from everfresh.catalog.models import Service, Staff
 from everfresh.companies.models import Company
 from everfresh.errors import FieldConflict, ValidationFailed
 from everfresh.extensions import db
+from everfresh.tenancy import get_in_company, lock_in_company
 from everfresh.timestamps import utcnow
 
 # A service lasts at most a day, and a daylight-saving change can stretch a day's wall clock
@@ -65,18 +64,11 @@ def reserve_staff(company: Company, slot: Slot, booking_id: str | None = None) -
     """
     if slot.staff_id is None:
         return
-    # Two requests may each find the staff member free and both book them. Writing the staff
-    # row first makes them queue: PostgreSQL holds the row lock until commit, and SQLite lets
-    # one writer at a time in. The second then checks after the first has committed. A
-    # SELECT ... FOR UPDATE would do on PostgreSQL, but SQLite ignores it.
-    db.session.execute(
-        update(Staff)
-        .where(Staff.id == slot.staff_id)
-        .values(company_id=Staff.company_id)
-        .execution_options(synchronize_session=False)
-    )
+    # Two requests may each find the staff member free and both book them. Locking the staff
+    # row first makes them queue, so the second checks after the first has committed.
+    lock_in_company(Staff, slot.staff_id, company.id)
     zone = ZoneInfo(company.timezone)
-    start, end = _interval(zone, slot.scheduled_date, slot.scheduled_time_start, slot.service_id)
+    start, end = _interval(zone, slot, company.id)
     others = db.session.execute(
         db.select(Booking.scheduled_date, Booking.scheduled_time_start, Service.duration_minutes)
         .join(Service, Service.id == Booking.service_id)
@@ -139,9 +131,9 @@ def _utc_start(zone: ZoneInfo, scheduled_date: date, scheduled_time_start: time)
     return datetime.combine(scheduled_date, scheduled_time_start, tzinfo=zone).astimezone(UTC)
 
 
-def _interval(
-    zone: ZoneInfo, scheduled_date: date, scheduled_time_start: time, service_id: str
-) -> tuple[datetime, datetime]:
-    start = _utc_start(zone, scheduled_date, scheduled_time_start)
-    minutes = db.session.get_one(Service, service_id).duration_minutes
+def _interval(zone: ZoneInfo, slot: Slot, company_id: str) -> tuple[datetime, datetime]:
+    start = _utc_start(zone, slot.scheduled_date, slot.scheduled_time_start)
+    minutes = get_in_company(
+        Service, slot.service_id, company_id, field="service_id"
+    ).duration_minutes
     return start, start + timedelta(minutes=minutes)
