@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import INSTANCE_DIR, config_from_environment
+from config import INSTANCE_DIR, read_settings
 from everfresh import auth, commands, database, errors, ops, sse
 from everfresh.accounts.views import bp as accounts_bp
 from everfresh.auth.views import bp as auth_bp
@@ -20,10 +20,14 @@ from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_
 from everfresh.web import cors, proxy, request_log, security_headers, text_input
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create an EverFresh app configured from the environment, with `config` overriding it."""
+def create_app(config: Mapping[str, Any] | None = None, environment: str | None = None) -> Flask:
+    """Create an EverFresh app configured from the environment, with `config` overriding it.
+
+    `environment` (development, testing, production) picks the defaults; without it
+    `EVERFRESH_ENV` does.
+    """
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
-    app.config.from_object(config_from_environment())
+    app.config.from_mapping(read_settings(environment).flask_config())
     app.config.from_mapping(config or {})
     app.json.sort_keys = False
     request_log.init_app(app)

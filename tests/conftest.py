@@ -9,19 +9,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_jwt_extended import create_access_token
 
-os.environ["EVERFRESH_ENV"] = "testing"
-
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
-from flask_jwt_extended import create_access_token  # noqa: E402
-
-from everfresh import create_app  # noqa: E402
-from everfresh.auth.models import User  # noqa: E402
-from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
-from everfresh.companies.models import Company  # noqa: E402
-from everfresh.extensions import db  # noqa: E402
-from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo  # noqa: E402
+from everfresh import create_app
+from everfresh.auth.models import User
+from everfresh.catalog.models import Customer, Service, Staff
+from everfresh.companies.models import Company
+from everfresh.extensions import db
+from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
@@ -87,7 +84,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     """Create the app on an empty schema holding only the demo data."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
     with app.app_context():
         reset_to_demo()
     yield app

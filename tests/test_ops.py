@@ -23,7 +23,8 @@ def test_readyz_checks_redis_too_when_configured(database_url, redis_url, redis_
             "SQLALCHEMY_DATABASE_URI": database_url,
             "REDIS_URL": redis_url,
             "REDIS_PREFIX": redis_prefix,
-        }
+        },
+        environment="testing",
     )
     response = app.test_client().get("/readyz")
     assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
@@ -31,7 +32,11 @@ def test_readyz_checks_redis_too_when_configured(database_url, redis_url, redis_
 
 def test_readyz_is_503_json_when_a_dependency_is_down(database_url):
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        },
+        environment="testing",
     )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503

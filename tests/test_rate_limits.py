@@ -158,7 +158,7 @@ def test_limits_can_be_switched_off(make_app):
 @pytest.mark.parametrize("name", ["LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT"])
 def test_a_malformed_limit_stops_the_app_from_starting(name):
     with pytest.raises(ValueError, match=f"{name} must be a rate such as"):
-        create_app({name: "lots"})
+        create_app({name: "lots"}, environment="testing")
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -170,7 +170,9 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
     created: list[Flask] = []
 
     def build(**settings: object) -> Flask:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, **settings}, environment="testing"
+        )
         if not created:
             with app.app_context():
                 reset_to_demo()

@@ -130,7 +130,7 @@ def test_log_format_picks_the_formatter_of_a_fresh_process(monkeypatch, log_form
 
 def test_an_unknown_log_format_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="LOG_FORMAT must be one of text, json, got 'xml'"):
-        create_app({"LOG_FORMAT": "xml"})
+        create_app({"LOG_FORMAT": "xml"}, environment="testing")
 
 
 @pytest.mark.live

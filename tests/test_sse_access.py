@@ -50,7 +50,10 @@ def test_the_limit_is_shared_by_every_worker_through_redis(database_url, redis_u
         "REDIS_PREFIX": redis_prefix,
         "SSE_MAX_STREAMS_PER_USER": 2,
     }
-    workers = [create_app(settings), create_app(settings)]
+    workers = [
+        create_app(settings, environment="testing"),
+        create_app(settings, environment="testing"),
+    ]
     with workers[0].app_context():
         db.create_all()
         from everfresh.demo import seed_demo
