@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from flask_jwt_extended import create_access_token
 
 from everfresh import create_app
 from everfresh.auth.models import User
+from everfresh.auth.tokens import issue_access_token
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.extensions import db
@@ -150,10 +150,7 @@ def login_as(app: Flask) -> Callable[..., dict[str, str]]:
         email = DEMO_EMAILS[(role, None if role == "superadmin" else company)]
         with app.app_context():
             user = db.session.scalars(db.select(User).where(User.email == email)).one()
-            token = create_access_token(
-                identity=user.id,
-                additional_claims={"role": str(user.role), "company_id": user.company_id},
-            )
+            token = issue_access_token(user)["access_token"]
         return {"Authorization": f"Bearer {token}"}
 
     return headers
