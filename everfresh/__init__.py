@@ -17,7 +17,7 @@ from everfresh.catalog.views import bp as catalog_bp
 from everfresh.companies.views import bp as companies_bp
 from everfresh.openapi import bp as openapi_bp
 from everfresh.signing_key import ensure_signing_key, ensure_tokens_stay_out_of_logs
-from everfresh.web import cors, proxy, request_log, security_headers, text_input
+from everfresh.web import cors, proxy, request_log, request_timing, security_headers, text_input
 
 
 def create_app(config: Mapping[str, Any] | None = None, environment: str | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None, environment: str | None 
     app.config.from_mapping(config or {})
     app.json.sort_keys = False
     request_log.init_app(app)
+    request_timing.init_app(app)
     ensure_signing_key(app)
     ensure_tokens_stay_out_of_logs(app)
     proxy.init_app(app)

@@ -28,9 +28,14 @@ SLOW_CONSUMERS_DROPPED = Counter(
 )
 REQUEST_DURATION = Histogram(
     "everfresh_request_duration_seconds",
-    "Time to answer a request, by route.",
+    "Time to answer a request (a stream: until it ends), by method, route and status.",
     ["method", "route", "status"],
 )
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one finished request under its method, route pattern and status code."""
+    REQUEST_DURATION.labels(method, route, str(status)).observe(seconds)
 
 
 def render_metrics() -> bytes:

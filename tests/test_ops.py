@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from prometheus_client import REGISTRY
+
 from everfresh import create_app
+from everfresh.sse.frames import CONNECTION_ESTABLISHED
 from tests.live import free_port
 
 
@@ -63,3 +67,37 @@ def test_metrics_export_stream_and_request_figures(client, login_as):
         'everfresh_request_duration_seconds_count{method="GET",route="/auth/me",status="200"}'
         in text
     )
+
+
+def requests_counted(method: str, route: str, status: str) -> float:
+    """Return how many requests this process's histogram holds under these labels."""
+    labels = {"method": method, "route": route, "status": status}
+    return REGISTRY.get_sample_value("everfresh_request_duration_seconds_count", labels) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "labels"),
+    [
+        ("GET", "/healthz", ("GET", "/healthz", "200")),
+        ("GET", "/no/such/page", ("GET", "unmatched", "404")),
+        ("DELETE", "/healthz", ("DELETE", "unmatched", "405")),
+    ],
+)
+def test_each_request_is_counted_once_under_bounded_labels(client, method, path, labels):
+    before = requests_counted(*labels)
+
+    client.open(path, method=method)
+
+    assert requests_counted(*labels) == before + 1
+
+
+def test_a_stream_is_counted_when_it_ends(client, login_as):
+    labels = ("GET", "/sse/events", "200")
+    before = requests_counted(*labels)
+    response = client.get("/sse/events", headers=login_as("staff"), buffered=False)
+    assert next(iter(response.response)) == CONNECTION_ESTABLISHED
+    assert requests_counted(*labels) == before
+
+    response.close()
+
+    assert requests_counted(*labels) == before + 1
