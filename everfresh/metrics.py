@@ -26,6 +26,8 @@ EVENTS_DROPPED = Counter(
 SLOW_CONSUMERS_DROPPED = Counter(
     "everfresh_slow_consumers_dropped", "Streams ended because their client stopped reading."
 )
+# Labelled from a bounded set only (see everfresh/web/request_timing.py): every distinct
+# label value is a series kept in each worker's memory and in every scrape.
 REQUEST_DURATION = Histogram(
     "everfresh_request_duration_seconds",
     "Time to answer a request (a stream: until it ends), by method, route and status.",

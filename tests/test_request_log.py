@@ -49,6 +49,14 @@ def test_each_request_logs_one_line_with_method_route_status_and_duration(
     assert line.getMessage() == f"{method} {route} {status} {line.duration_ms:.1f}ms"
 
 
+def test_a_made_up_method_is_logged_as_other(client, request_log):
+    response = client.open("/healthz", method="BREW")
+
+    assert response.status_code == 405
+    [line] = lines_of(request_log)
+    assert (line.method, line.route, line.status) == ("other", "unmatched", 405)
+
+
 def test_a_stream_is_logged_when_it_ends(client, login_as, request_log):
     response = client.get("/sse/events", headers=login_as("staff"), buffered=False)
     assert next(iter(response.response)) == CONNECTION_ESTABLISHED

@@ -1,4 +1,9 @@
-"""Time every request once, feeding both the request log line and the duration histogram."""
+"""Time every request once, feeding both the request log line and the duration histogram.
+
+Both are labelled alike, from a bounded set: a known method or `other`, the route pattern or
+`unmatched`, and the numeric status. gunicorn accepts any method name, so a raw method would
+let a client grow a label set (and the worker's memory, and /metrics) without limit.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,16 @@ from flask import Flask, Response, g, request
 from everfresh.metrics import observe_request
 from everfresh.web.request_log import log_request
 
+# The methods of RFC 9110 a client of this API sends; anything else is labelled `other`.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 # A request that matched no route (404, or 405 on a known path) has no pattern to name.
 UNMATCHED_ROUTE = "unmatched"
+
+
+def method_label(method: str) -> str:
+    """Return `method` when it is one of the known methods, else `other`."""
+    return method if method in KNOWN_METHODS else OTHER_METHOD
 
 
 def route_label() -> str:
@@ -27,7 +40,7 @@ def _record_when_finished(response: Response) -> Response:
     if started is None:
         # Another before_request hook answered first; this request was never timed.
         started = time.perf_counter()
-    method = request.method
+    method = method_label(request.method)
     route = route_label()
     status = response.status_code
 
