@@ -1,5 +1,5 @@
 # EverFresh: `make run` serves the demo, `make test` runs lint and the whole suite,
-# `make test-fast` the tests that need no server, browser, PostgreSQL or Redis (under a minute).
+# `make test-fast` only the tests that need no server, browser, PostgreSQL or Redis.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
