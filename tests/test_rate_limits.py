@@ -1,6 +1,6 @@
 """Limit login attempts per IP and per account, and give away nothing about which emails exist.
 
-TestingConfig sets the limits far above what other tests need; these tests lower them on
+The testing settings set the limits far above what other tests need; these tests lower them on
 their own app (the limits are read per request), or build apps that count in Redis.
 """
 
