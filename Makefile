@@ -1,10 +1,11 @@
-# EverFresh: `make run` serves the demo, `make test` runs lint and the whole suite.
+# EverFresh: `make run` serves the demo, `make test` runs lint and the whole suite,
+# `make test-fast` only the tests that need no server, browser, PostgreSQL or Redis.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint venv clean
+.PHONY: run test test-fast lint venv clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +41,10 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 
 test: $(VENV)/.dev lint $(BROWSER_DEPS)
 	$(BIN)/pytest
+
+# pytest exits 5 when every test was deselected, and make fails on it: no silent empty run.
+test-fast: $(VENV)/.dev
+	$(BIN)/pytest --fast -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

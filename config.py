@@ -5,165 +5,249 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-def env_str(name: str, default: str = "") -> str:
-    """Return the environment variable `name`, stripped, or `default` when unset or empty."""
-    value = os.environ.get(name, "").strip()
-    return value or default
+def _whole_number(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {raw!r}") from None
+    return raw
 
 
-def env_int(name: str, default: int) -> int:
-    """Return the environment variable `name` as an int, failing loudly on a non-number."""
-    raw = env_str(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+def _switch(raw: Any) -> Any:
+    if isinstance(raw, str):
+        word = raw.lower()
+        if word in {"1", "true", "yes", "on"}:
+            return True
+        if word in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"must be true or false, got {word!r}")
+    return raw
 
 
-def env_bool(name: str, default: bool) -> bool:
-    """Return the environment variable `name` as a bool (1/true/yes/on or 0/false/no/off)."""
-    raw = env_str(name).lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"{name} must be true or false, got {raw!r}")
+def _comma_list(raw: Any) -> Any:
+    if isinstance(raw, str):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
 
 
-def env_list(name: str) -> list[str]:
-    """Return the environment variable `name` split on commas, without empty items."""
-    return [item.strip() for item in env_str(name).split(",") if item.strip()]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+OptionalWholeNumber = Annotated[int | None, BeforeValidator(_whole_number)]
+Switch = Annotated[bool, BeforeValidator(_switch)]
+# NoDecode: a comma list, not the JSON pydantic-settings would otherwise expect.
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
-class Config:
-    """Settings shared by every environment; each reads its environment variable."""
+class SettingsError(ValueError):
+    """A setting in the environment that cannot be read as its type."""
 
-    ENV_NAME = "base"
-    TESTING = False
 
-    # Where the database lives; SQLite under instance/ unless an operator says otherwise.
-    SQLALCHEMY_DATABASE_URI = env_str(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'everfresh.sqlite3'}"
-    )
-    # Connections each worker keeps open to PostgreSQL (SQLite always uses one).
-    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10)
-    # Empty means the in-process broker, which only works with one gunicorn worker.
-    REDIS_URL = env_str("REDIS_URL")
-    # Namespaces every Redis channel and key, so several deployments can share one Redis.
-    REDIS_PREFIX = env_str("REDIS_PREFIX", "everfresh")
-
-    # Signs every token; required in production, generated once into instance/ elsewhere.
-    JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")
-    # Short-lived access tokens bound the damage of a leak; streams end when theirs expires.
-    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_TOKEN_MINUTES", 15))
-    # Refresh tokens let a client get a new access token without the password.
-    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_TOKEN_DAYS", 30))
+# Settings that are part of how EverFresh works, not choices for an operator.
+FIXED_FLASK_CONFIG: dict[str, Any] = {
     # Headers first for API clients; the board's HttpOnly cookie too, so EventSource can stream.
-    JWT_TOKEN_LOCATION = ["headers", "cookies"]
-    # Cookies only travel over HTTPS when true; production turns it on unless told otherwise.
-    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", False)
+    "JWT_TOKEN_LOCATION": ["headers", "cookies"],
     # Strict: no other site can make the browser send the board's cookies.
-    JWT_COOKIE_SAMESITE = "Strict"
+    "JWT_COOKIE_SAMESITE": "Strict",
     # Unsafe methods authenticated by cookie must echo the CSRF cookie in X-CSRF-TOKEN.
-    JWT_COOKIE_CSRF_PROTECT = True
+    "JWT_COOKIE_CSRF_PROTECT": True,
     # The board's access cookie is sent to every route it calls.
-    JWT_ACCESS_COOKIE_PATH = "/"
+    "JWT_ACCESS_COOKIE_PATH": "/",
     # The refresh cookie is sent only to the board's session endpoints (renew, log out).
-    JWT_REFRESH_COOKIE_PATH = "/auth/session"
-    JWT_ALGORITHM = "HS256"
+    "JWT_REFRESH_COOKIE_PATH": "/auth/session",
+    "JWT_ALGORITHM": "HS256",
     # The query parameter /sse/events reads a token from when SSE_QUERY_TOKEN is on.
-    JWT_QUERY_STRING_NAME = "token"
-
-    # Seconds between `: keep-alive` comments on an idle stream.
-    SSE_HEARTBEAT_SECONDS = env_int("SSE_HEARTBEAT_SECONDS", 30)
-    # Frames a stream may have waiting before the server drops it as a slow consumer.
-    SSE_QUEUE_SIZE = env_int("SSE_QUEUE_SIZE", 256)
-    # Kernel send buffer of each stream's socket: what a client that stops reading can pin.
-    SSE_SEND_BUFFER_BYTES = env_int("SSE_SEND_BUFFER_BYTES", 64 * 1024)
-    # Open streams one user may hold across the whole service.
-    SSE_MAX_STREAMS_PER_USER = env_int("SSE_MAX_STREAMS_PER_USER", 10)
-    # Accept `?token=` on /sse/events for clients that cannot send headers.
-    SSE_QUERY_TOKEN = env_bool("SSE_QUERY_TOKEN", False)
-    # Say true if any log (nginx's $request, a custom access_log_format) keeps query strings.
-    LOG_QUERY_STRINGS = env_bool("LOG_QUERY_STRINGS", False)
-    # How long booking events stay in the log for replay after a reconnect.
-    SSE_REPLAY_HOURS = env_int("SSE_REPLAY_HOURS", 24)
-
-    # Origins allowed to call the API and open streams from a browser.
-    CORS_ORIGINS = env_list("CORS_ORIGINS")
-    # Cost of new password hashes; werkzeug's default is deliberately slow.
-    PASSWORD_HASH_METHOD = env_str("PASSWORD_HASH_METHOD", "scrypt")
-    # Login attempts (POST /auth/login and /auth/session together) one client IP may make.
-    LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20/minute")
-    # Login attempts for one email from one client IP: the rest a wrong password earns.
-    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP", "5/minute")
-    # Login attempts for one email from anywhere: slows guessing spread over many IPs, yet high
-    # enough that strangers cannot use it to lock the owner out.
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "100/hour")
-    # Off only where something in front (nginx limit_req) already limits logins.
-    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-    # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
-    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
-    # Proxies in front that set X-Forwarded-Proto, so requests that came over HTTPS look it.
-    PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
-    # Request bodies above this size are refused with 413.
-    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 64 * 1024)
-    # Seconds a request's whole body may take to arrive before 408; 0 leaves it to a proxy.
-    REQUEST_BODY_TIMEOUT_SECONDS = env_int("REQUEST_BODY_TIMEOUT_SECONDS", 10)
-    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-    # "text" for people reading a terminal, "json" for one JSON object per line (log shippers).
-    LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
-
-
-class DevelopmentConfig(Config):
-    """Local development: SQLite and a generated signing key are fine."""
-
-    ENV_NAME = "development"
-
-
-class TestingConfig(Config):
-    """The test suite: a throwaway database, cheap password hashes, fast heartbeats."""
-
-    ENV_NAME = "testing"
-    TESTING = True
-    SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
-    JWT_SECRET_KEY = "testing-secret-key-that-is-long-enough-for-hs256"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    REDIS_URL = ""
-    SSE_HEARTBEAT_SECONDS = 1
-    # Far above what any test does; tests of the limits themselves set low ones.
-    LOGIN_RATE_LIMIT_PER_IP = "10000/minute"
-    LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP = "10000/minute"
-    LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
-
-
-class ProductionConfig(Config):
-    """Production: every secret must come from the environment."""
-
-    ENV_NAME = "production"
-    # Production is served over HTTPS: keep the board's cookies off plain HTTP.
-    JWT_COOKIE_SECURE = env_bool("JWT_COOKIE_SECURE", True)
-
-
-CONFIGS: dict[str, type[Config]] = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
+    "JWT_QUERY_STRING_NAME": "token",
 }
 
 
-def config_from_environment() -> type[Config]:
-    """Pick the settings class named by `EVERFRESH_ENV` (development by default)."""
-    name = env_str("EVERFRESH_ENV", "development").lower()
-    if name not in CONFIGS:
-        raise ValueError(f"EVERFRESH_ENV must be one of {sorted(CONFIGS)}, got {name!r}")
-    return CONFIGS[name]
+class Settings(BaseSettings):
+    """Every setting an operator gives EverFresh, one environment variable per field."""
+
+    # Field `sse_heartbeat_seconds` reads SSE_HEARTBEAT_SECONDS; the environment is read only
+    # when an instance is made (at create_app), never at import.
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    environment: ClassVar[str] = "base"
+
+    # Where the database lives; SQLite under instance/ unless an operator says otherwise.
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'everfresh.sqlite3'}"
+    # Connections each worker keeps open to PostgreSQL (SQLite always uses one).
+    database_pool_size: WholeNumber = 10
+    # Empty means the in-process broker, which only works with one gunicorn worker.
+    redis_url: str = ""
+    # Namespaces every Redis channel and key, so several deployments can share one Redis.
+    redis_prefix: str = "everfresh"
+
+    # Signs every token; required in production, generated once into instance/ elsewhere.
+    jwt_secret_key: str = ""
+    # Short-lived access tokens bound the damage of a leak; streams end when theirs expires.
+    jwt_access_token_minutes: WholeNumber = 15
+    # Refresh tokens let a client get a new access token without the password.
+    jwt_refresh_token_days: WholeNumber = 30
+    # Cookies only travel over HTTPS when true; production turns it on unless told otherwise.
+    jwt_cookie_secure: Switch = False
+
+    # Seconds between `: keep-alive` comments on an idle stream.
+    sse_heartbeat_seconds: WholeNumber = 30
+    # Frames a stream may have waiting before the server drops it as a slow consumer.
+    sse_queue_size: WholeNumber = 256
+    # Kernel send buffer of each stream's socket: what a client that stops reading can pin.
+    sse_send_buffer_bytes: WholeNumber = 64 * 1024
+    # Open streams one user may hold across the whole service.
+    sse_max_streams_per_user: WholeNumber = 10
+    # Accept `?token=` on /sse/events for clients that cannot send headers.
+    sse_query_token: Switch = False
+    # Say true if any log (nginx's $request, a custom access_log_format) keeps query strings.
+    log_query_strings: Switch = False
+    # How long booking events stay in the log for replay after a reconnect.
+    sse_replay_hours: WholeNumber = 24
+
+    # Origins allowed to call the API and open streams from a browser.
+    cors_origins: CommaList = []
+    # Cost of new password hashes; werkzeug's default is deliberately slow.
+    password_hash_method: str = "scrypt"
+    # Login attempts (POST /auth/login and /auth/session together) one client IP may make.
+    login_rate_limit_per_ip: str = "20/minute"
+    # Login attempts for one email from one client IP: the rest a wrong password earns.
+    login_rate_limit_per_account_and_ip: str = "5/minute"
+    # Login attempts for one email from anywhere: slows guessing spread over many IPs, yet high
+    # enough that strangers cannot use it to lock the owner out.
+    login_rate_limit_per_account: str = "100/hour"
+    # Off only where something in front (nginx limit_req) already limits logins.
+    ratelimit_enabled: Switch = True
+    # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
+    proxy_fix_x_for: WholeNumber = 0
+    # Proxies in front that set X-Forwarded-Proto, so requests that came over HTTPS look it.
+    proxy_fix_x_proto: WholeNumber = 0
+    # Request bodies above this size are refused with 413.
+    max_content_length: WholeNumber = 64 * 1024
+    # Seconds a request's whole body may take to arrive before 408; 0 leaves it to a proxy.
+    request_body_timeout_seconds: WholeNumber = 10
+    # The level of EverFresh's logs and gunicorn's.
+    log_level: str = "INFO"
+    # "text" for people reading a terminal, "json" for one JSON object per line (log shippers).
+    log_format: str = "text"
+
+    # gunicorn's listening address.
+    bind: str = "127.0.0.1:8000"
+    # gunicorn workers; unset means one, or one per core with Redis (see gunicorn.conf.py).
+    web_concurrency: OptionalWholeNumber = None
+    # Connections (open streams included) each gunicorn worker accepts.
+    worker_connections: WholeNumber = 12000
+    # Seconds gunicorn waits for requests to finish on shutdown (streams end at once).
+    graceful_timeout: WholeNumber = 10
+    # gunicorn's access log file ("-" for stdout); unset means none.
+    access_log: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_means_unset(cls, values: Any) -> Any:
+        # An exported-but-empty variable (`FOO=`) is an operator leaving the default alone.
+        if not isinstance(values, dict):
+            return values
+        stripped = {
+            name: value.strip() if isinstance(value, str) else value
+            for name, value in values.items()
+        }
+        return {name: value for name, value in stripped.items() if value != ""}
+
+    def flask_config(self) -> dict[str, Any]:
+        """Return these settings as the Flask config keys the app and its extensions read.
+
+        Every field becomes its upper-case name (SSE_QUEUE_SIZE, ...); a few are renamed or
+        turned into the types their extensions expect, and fixed settings are added.
+        """
+        config = {name.upper(): value for name, value in self.model_dump().items()}
+        renamed = {
+            "ENV_NAME": self.environment,
+            "TESTING": False,
+            "SQLALCHEMY_DATABASE_URI": config.pop("DATABASE_URL"),
+            "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=config.pop("JWT_ACCESS_TOKEN_MINUTES")),
+            "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=config.pop("JWT_REFRESH_TOKEN_DAYS")),
+            "LOG_LEVEL": self.log_level.upper(),
+            "LOG_FORMAT": self.log_format.lower(),
+        }
+        return {**config, **renamed, **FIXED_FLASK_CONFIG}
+
+
+class DevelopmentSettings(Settings):
+    """Local development: SQLite and a generated signing key are fine."""
+
+    environment = "development"
+
+
+class TestingSettings(Settings):
+    """The test suite: a throwaway database, cheap password hashes, fast heartbeats."""
+
+    environment = "testing"
+
+    def flask_config(self) -> dict[str, Any]:
+        """Return the settings with the test suite's own values, whatever the environment says."""
+        # Fixed rather than defaults: a developer's exported DATABASE_URL or REDIS_URL must not
+        # let a test run touch a real database or Redis.
+        return {
+            **super().flask_config(),
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:",
+            "JWT_SECRET_KEY": "testing-secret-key-that-is-long-enough-for-hs256",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "REDIS_URL": "",
+            "SSE_HEARTBEAT_SECONDS": 1,
+            # Far above what any test does; tests of the limits themselves set low ones.
+            "LOGIN_RATE_LIMIT_PER_IP": "10000/minute",
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP": "10000/minute",
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT": "10000/minute",
+        }
+
+
+class ProductionSettings(Settings):
+    """Production: every secret must come from the environment."""
+
+    environment = "production"
+
+    # Production is served over HTTPS: keep the board's cookies off plain HTTP.
+    jwt_cookie_secure: Switch = True
+
+
+ENVIRONMENTS: dict[str, type[Settings]] = {
+    "development": DevelopmentSettings,
+    "testing": TestingSettings,
+    "production": ProductionSettings,
+}
+
+
+def read_settings(environment: str | None = None) -> Settings:
+    """Read the settings of `environment`, or of the one `EVERFRESH_ENV` names (development)."""
+    if environment is None:
+        environment = os.environ.get("EVERFRESH_ENV", "").strip().lower() or "development"
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(
+            f"EVERFRESH_ENV must be one of {sorted(ENVIRONMENTS)}, got {environment!r}"
+        )
+    settings_class = ENVIRONMENTS[environment]
+    try:
+        return settings_class()
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    # One line per bad variable, named as the operator spells it, not as pydantic does.
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
+        cause = problem.get("ctx", {}).get("error")
+        if cause is not None:
+            lines.append(f"{name} {cause}")
+        else:
+            lines.append(f"{name}: {problem['msg']}, got {problem['input']!r}")
+    return "\n".join(lines)

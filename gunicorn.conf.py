@@ -12,30 +12,35 @@ import signal
 import sys
 import tempfile
 
+# The settings model alone: config.py imports pydantic, never the app or a database driver.
+from config import read_settings
+
+settings = read_settings()
+
 wsgi_app = "wsgi:app"
-bind = os.environ.get("BIND", "127.0.0.1:8000")
+bind = settings.bind
 worker_class = "gevent"
 # Without Redis, events only reach streams held by the worker that created them: one worker.
-default_workers = (os.cpu_count() or 1) if os.environ.get("REDIS_URL") else 1
-workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers)
+default_workers = (os.cpu_count() or 1) if settings.redis_url else 1
+workers = default_workers if settings.web_concurrency is None else settings.web_concurrency
 # Each open stream takes one connection slot; a full pool also stops API requests.
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "12000"))
+worker_connections = settings.worker_connections
 # Streams never finish on their own; the shutdown hooks below end them within moments.
-graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
+graceful_timeout = settings.graceful_timeout
 timeout = 30
 keepalive = 2
 preload_app = False
 # Several instances (tests, blue/green) must be able to run side by side.
 control_socket_disable = True
-accesslog = os.environ.get("ACCESS_LOG") or None
+accesslog = settings.access_log or None
 # The path without its query string: a `?token=` must never reach a log.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = settings.log_level.lower()
 
 
 def on_starting(server):
     """Refuse a multi-worker start without Redis, and raise the open-file limit."""
-    if server.cfg.workers > 1 and not os.environ.get("REDIS_URL"):
+    if server.cfg.workers > 1 and not settings.redis_url:
         sys.stderr.write(
             f"EverFresh: refusing to start {server.cfg.workers} workers without REDIS_URL. "
             "The in-process broker only reaches streams in its own worker, so bookings would "

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import INSTANCE_DIR, config_from_environment
+from config import INSTANCE_DIR, read_settings
 from everfresh import auth, commands, database, demo, errors, ops, sse
 from everfresh.accounts.views import bp as accounts_bp
 from everfresh.auth.views import bp as auth_bp
@@ -23,18 +23,24 @@ from everfresh.web import (
     json_depth,
     proxy,
     request_log,
+    request_timing,
     security_headers,
     text_input,
 )
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create an EverFresh app configured from the environment, with `config` overriding it."""
+def create_app(config: Mapping[str, Any] | None = None, environment: str | None = None) -> Flask:
+    """Create an EverFresh app configured from the environment, with `config` overriding it.
+
+    `environment` (development, testing, production) picks the defaults; without it
+    `EVERFRESH_ENV` does.
+    """
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
-    app.config.from_object(config_from_environment())
+    app.config.from_mapping(read_settings(environment).flask_config())
     app.config.from_mapping(config or {})
     app.json.sort_keys = False
     request_log.init_app(app)
+    request_timing.init_app(app)
     ensure_signing_key(app)
     ensure_tokens_stay_out_of_logs(app)
     proxy.init_app(app)

@@ -26,11 +26,18 @@ EVENTS_DROPPED = Counter(
 SLOW_CONSUMERS_DROPPED = Counter(
     "everfresh_slow_consumers_dropped", "Streams ended because their client stopped reading."
 )
+# Labelled from a bounded set only (see everfresh/web/request_timing.py): every distinct
+# label value is a series kept in each worker's memory and in every scrape.
 REQUEST_DURATION = Histogram(
     "everfresh_request_duration_seconds",
-    "Time to answer a request, by route.",
+    "Time to answer a request (a stream: until it ends), by method, route and status.",
     ["method", "route", "status"],
 )
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one finished request under its method, route pattern and status code."""
+    REQUEST_DURATION.labels(method, route, str(status)).observe(seconds)
 
 
 def render_metrics() -> bytes:

@@ -7,27 +7,61 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
 
-os.environ["EVERFRESH_ENV"] = "testing"
-
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient, FlaskCliRunner  # noqa: E402
-from flask_jwt_extended import create_access_token  # noqa: E402
-
-from everfresh import create_app  # noqa: E402
-from everfresh.auth.models import User  # noqa: E402
-from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
-from everfresh.companies.models import Company  # noqa: E402
-from everfresh.extensions import db  # noqa: E402
-from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo  # noqa: E402
+from everfresh import create_app
+from everfresh.auth.models import User
+from everfresh.auth.tokens import issue_access_token
+from everfresh.catalog.models import Customer, Service, Staff
+from everfresh.companies.models import Company
+from everfresh.extensions import db
+from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+# What `--fast` leaves out: tests that start gunicorn or a browser, or need PostgreSQL or Redis.
+SERVER_FIXTURES = frozenset(
+    {"live_server", "private_redis", "postgres_url", "redis_url", "browser", "static_origins"}
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add `--fast`: run only the tests that need no server, browser, PostgreSQL or Redis."""
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="deselect tests that start servers or a browser, or need PostgreSQL or Redis",
+    )
+
+
+def needs_a_server(item: pytest.Item) -> bool:
+    """Tell whether `item` starts gunicorn or a browser, or needs PostgreSQL or Redis."""
+    if item.get_closest_marker("live") is not None:
+        return True
+    if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    # Database fixtures parametrised over both engines fetch PostgreSQL only for that param.
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "postgresql" in callspec.params.values()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--fast`, deselect every test that needs a server."""
+    if not config.getoption("--fast"):
+        return
+    deselected = [item for item in items if needs_a_server(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not needs_a_server(item)]
 
 
 def unavailable(reason: str) -> None:
@@ -76,20 +110,42 @@ def redis_prefix() -> str:
     return f"everfresh-test-{uuid.uuid4().hex[:12]}"
 
 
+SQLITE_FILE_URL = "sqlite:///"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """Return a database URL: a fresh SQLite file, or the run's PostgreSQL database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'everfresh.sqlite3'}"
+        return f"{SQLITE_FILE_URL}{tmp_path / 'everfresh.sqlite3'}"
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    """Create the app on an empty schema holding only the demo data."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+@pytest.fixture(scope="session")
+def demo_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the schema and the demo data once, in a SQLite file each SQLite test copies."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}, environment="testing")
     with app.app_context():
         reset_to_demo()
+        db.session.remove()
+        db.engine.dispose()
+    # The last connection's close folded the write-ahead log into the file: it is complete.
+    assert not path.with_name(f"{path.name}-wal").exists()
+    return path
+
+
+@pytest.fixture
+def app(database_url: str, demo_sqlite_file: Path) -> Iterator[Flask]:
+    """Create the app on an empty schema holding only the demo data."""
+    on_sqlite = database_url.startswith(SQLITE_FILE_URL)
+    if on_sqlite:
+        # Building the schema and demo data took about 0.1 s a test; a copy takes a millisecond.
+        shutil.copyfile(demo_sqlite_file, database_url.removeprefix(SQLITE_FILE_URL))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
+    if not on_sqlite:
+        with app.app_context():
+            reset_to_demo()
     yield app
     with app.app_context():
         db.session.remove()
@@ -153,10 +209,7 @@ def login_as(app: Flask) -> Callable[..., dict[str, str]]:
         email = DEMO_EMAILS[(role, None if role == "superadmin" else company)]
         with app.app_context():
             user = db.session.scalars(db.select(User).where(User.email == email)).one()
-            token = create_access_token(
-                identity=user.id,
-                additional_claims={"role": str(user.role), "company_id": user.company_id},
-            )
+            token = issue_access_token(user)["access_token"]
         return {"Authorization": f"Bearer {token}"}
 
     return headers

@@ -47,7 +47,7 @@ def prepare_database(database_url: str) -> None:
     from everfresh import create_app
     from everfresh.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
     with app.app_context():
         reset_to_demo()
         db.engine.dispose()

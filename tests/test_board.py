@@ -95,10 +95,12 @@ def test_session_cookies_are_secure_when_configured(app, client):
     assert all("; Secure" in header for header in set_cookies(response).values())
 
 
-def test_production_settings_keep_cookies_off_plain_http():
-    from config import ProductionConfig
+def test_production_settings_keep_cookies_off_plain_http(monkeypatch):
+    from config import read_settings
 
-    assert ProductionConfig.JWT_COOKIE_SECURE is True
+    monkeypatch.delenv("JWT_COOKIE_SECURE", raising=False)
+
+    assert read_settings("production").flask_config()["JWT_COOKIE_SECURE"] is True
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,10 @@ def empty_database(app: Flask) -> Flask:
 @pytest.fixture
 def fresh_app(tmp_path) -> Iterator[Flask]:
     """Create an app on a SQLite file that does not exist yet: no schema at all."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"},
+        environment="testing",
+    )
     yield app
     with app.app_context():
         db.session.remove()

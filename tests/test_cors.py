@@ -23,7 +23,9 @@ def cors_app(tmp_path) -> Iterator[Flask]:
     """Create the app with one SPA origin listed, on a fresh demo database."""
     database_url = f"sqlite:///{tmp_path / 'cors.sqlite3'}"
     prepare_database(database_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CORS_ORIGINS": [SPA]})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "CORS_ORIGINS": [SPA]}, environment="testing"
+    )
     yield app
     with app.app_context():
         db.engine.dispose()

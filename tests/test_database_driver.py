@@ -30,7 +30,7 @@ if order == "psycopg-first":
     monkey.patch_all()
 from everfresh import create_app
 from everfresh.database import check_driver_cooperates_with_gevent
-app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
 try:
     check_driver_cooperates_with_gevent(app)
     check_error = None
@@ -76,7 +76,7 @@ print(json.dumps({
 
 def run_probe(report: str, order: str, database_url: str) -> dict[str, Any]:
     """Run the prelude then `report` in a fresh venv interpreter; return the JSON it prints."""
-    env = {**os.environ, "EVERFRESH_ENV": "testing"}
+    env = dict(os.environ)
     # The choice under test is psycopg's own; an override would bypass it.
     env.pop("PSYCOPG_WAIT_FUNC", None)
     result = subprocess.run(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import runpy
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -52,6 +54,26 @@ def test_the_config_imports_no_application_code(settings):
     assert after == before
 
 
+def test_a_fresh_process_reading_the_config_imports_no_app_or_driver():
+    # What the gunicorn master has imported, every worker inherits before gevent patches.
+    script = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(CONFIG)],
+        cwd=CONFIG.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    imported = set(result.stdout.split())
+    assert "config" in imported
+    assert imported & {"everfresh", "flask", "gevent", "psycopg", "redis", "sqlalchemy"} == set()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGQUIT])
 def test_a_stop_signal_during_a_workers_boot_is_not_lost(settings, signum):
     post_fork = settings()["post_fork"]
@@ -64,3 +86,11 @@ def test_a_stop_signal_during_a_workers_boot_is_not_lost(settings, signum):
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
+
+
+def test_a_bad_number_is_refused_naming_its_variable(settings):
+    from config import SettingsError
+
+    message = "WORKER_CONNECTIONS must be a whole number, got 'lots'"
+    with pytest.raises(SettingsError, match=message):
+        settings(WORKER_CONNECTIONS="lots")

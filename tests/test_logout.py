@@ -189,7 +189,8 @@ def redis_app(database_url: str, redis_url: str, redis_prefix: str) -> Iterator[
             "SQLALCHEMY_DATABASE_URI": database_url,
             "REDIS_URL": redis_url,
             "REDIS_PREFIX": redis_prefix,
-        }
+        },
+        environment="testing",
     )
     with app.app_context():
         reset_to_demo()
@@ -228,7 +229,8 @@ def test_with_redis_revoked_tokens_are_keys_that_expire_with_the_token(
             "SQLALCHEMY_DATABASE_URI": redis_app.config["SQLALCHEMY_DATABASE_URI"],
             "REDIS_URL": redis_url,
             "REDIS_PREFIX": redis_prefix,
-        }
+        },
+        environment="testing",
     )
     assert_unauthorized(
         other_worker.test_client().post("/auth/refresh", headers=bearer(tokens["refresh_token"])),

@@ -74,7 +74,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def empty_app(empty_database_url: str) -> Iterator[Flask]:
     """Create the app on an empty database."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url}, environment="testing")
     yield app
     with app.app_context():
         db.session.remove()
@@ -146,7 +146,10 @@ def test_init_db_adopts_a_schema_made_by_create_all(empty_app: Flask) -> None:
 
 def test_init_db_refuses_a_partial_schema_without_history(tmp_path: Path) -> None:
     """Some tables but no migration history is not a schema init-db can safely upgrade."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'partial.sqlite3'}"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'partial.sqlite3'}"},
+        environment="testing",
+    )
     with app.app_context():
         Company.__table__.create(db.engine)
 
@@ -181,7 +184,7 @@ def test_init_db_works_from_any_directory(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert result.stdout == "Database schema is up to date.\n"
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
     assert current_revision(app) == HEAD
     with app.app_context():
         db.engine.dispose()
@@ -189,7 +192,7 @@ def test_init_db_works_from_any_directory(tmp_path: Path) -> None:
 
 def test_concurrent_init_db_waits_for_the_migration_lock(empty_postgres_url: str) -> None:
     """While another instance holds the migration lock, init-db waits rather than races."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_postgres_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_postgres_url}, environment="testing")
     errors: list[BaseException] = []
 
     def upgrade() -> None:

@@ -1,6 +1,6 @@
 """Limit login attempts per IP and per account, and give away nothing about which emails exist.
 
-TestingConfig sets the limits far above what other tests need; these tests lower them on
+The testing settings set the limits far above what other tests need; these tests lower them on
 their own app (the limits are read per request), or build apps that count in Redis.
 """
 
@@ -200,7 +200,7 @@ def test_limits_can_be_switched_off(make_app):
 @pytest.mark.parametrize("name", LIMIT_SETTINGS)
 def test_a_malformed_limit_stops_the_app_from_starting(name):
     with pytest.raises(ValueError, match=f"{name} must be a rate such as"):
-        create_app({name: "lots"})
+        create_app({name: "lots"}, environment="testing")
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -212,7 +212,9 @@ def make_app(database_url: str) -> Iterator[Callable[..., Flask]]:
     created: list[Flask] = []
 
     def build(**settings: object) -> Flask:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, **settings}, environment="testing"
+        )
         if not created:
             with app.app_context():
                 reset_to_demo()

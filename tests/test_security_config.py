@@ -23,14 +23,15 @@ STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 
 
 @pytest.fixture
-def production(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Return a function creating the app as `EVERFRESH_ENV=production` with extra settings."""
-    monkeypatch.setenv("EVERFRESH_ENV", "production")
+def production(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Return a function creating the app in the production environment with extra settings."""
     created: list[Flask] = []
 
     def build(**settings: object) -> Flask:
         database_url = f"sqlite:///{tmp_path / 'production.sqlite3'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, **settings}, environment="production"
+        )
         created.append(app)
         return app
 
@@ -95,7 +96,8 @@ def test_outside_production_query_tokens_with_logged_query_strings_start(databas
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SSE_QUERY_TOKEN": True,
             "LOG_QUERY_STRINGS": True,
-        }
+        },
+        environment="testing",
     )
 
     assert app.config["ENV_NAME"] == "testing"

@@ -29,7 +29,8 @@ def mint_token(server: LiveServer, me: dict, lifetime: timedelta | None = None) 
     from everfresh import create_app
 
     app = create_app(
-        {"JWT_SECRET_KEY": JWT_TEST_KEY, "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"]}
+        {"JWT_SECRET_KEY": JWT_TEST_KEY, "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"]},
+        environment="testing",
     )
     with app.app_context():
         return create_access_token(
@@ -150,7 +151,7 @@ def committed_booking_ids(database_url: str) -> dict[str, list[str]]:
     from everfresh.eventlog.models import Event
     from everfresh.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
     by_company: dict[str, list[str]] = defaultdict(list)
     with app.app_context():
         for event in db.session.scalars(db.select(Event).order_by(Event.id)):

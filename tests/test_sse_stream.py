@@ -151,7 +151,8 @@ def test_the_stream_ends_when_its_access_token_expires(server):
 
     me = server.request("GET", "/auth/me", token=server.login("staff@everfresh.test")).body
     app = create_app(
-        {"JWT_SECRET_KEY": JWT_TEST_KEY, "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"]}
+        {"JWT_SECRET_KEY": JWT_TEST_KEY, "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"]},
+        environment="testing",
     )
     with app.app_context():
         token = create_access_token(

@@ -8,7 +8,7 @@ received exactly the bookings of its scope created after it opened, in order, an
 else; every other company's user must get, for each new booking, exactly the answer an
 unknown id gets (404, never 403, so that ids are not confirmed); and lists stay in scope.
 
-Streams are read in-process (TestingConfig beats every second): a heartbeat that is the last
+Streams are read in-process (the testing settings beat every second): a heartbeat that is the last
 thing a stream has sent shows that nothing else is queued for it.
 """
 

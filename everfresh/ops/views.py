@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from everfresh.errors import error_response
 from everfresh.extensions import db
-from everfresh.metrics import REQUEST_DURATION, render_metrics
+from everfresh.metrics import render_metrics
 from everfresh.ops.schemas import Health, Readiness
 from everfresh.web.endpoints import endpoint
 from everfresh.web.responses import serialise
@@ -55,22 +53,6 @@ def metrics():
     return Response(render_metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _start_timer() -> None:
-    g.request_started = time.perf_counter()
-
-
-def _observe(response: Response) -> Response:
-    started = g.pop("request_started", None)
-    if started is not None:
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        REQUEST_DURATION.labels(request.method, route, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Mount the endpoints and time every request by route."""
+    """Mount the endpoints."""
     app.register_blueprint(bp)
-    app.before_request(_start_timer)
-    app.after_request(_observe)
