@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from config import Config
+from config import Settings
 from everfresh import create_app
 from everfresh.auth import passwords
 from everfresh.auth.models import User
@@ -105,7 +105,7 @@ def test_a_stranger_rests_the_account_only_at_their_own_address(client, limits, 
 
 def test_with_the_default_limits_strangers_cannot_lock_the_owner_out(app, client):
     for name in LIMIT_SETTINGS:
-        app.config[name] = getattr(Config, name)
+        app.config[name] = Settings.model_fields[name.lower()].default
     # Several strangers, each guessing from an address of their own until turned away.
     strangers = [f"192.0.2.{number}" for number in range(1, 4)]
 
