@@ -199,6 +199,22 @@ class BookingCreatedEvent(Answer):
     company_id: str
 
 
+class BookingUpdatedEvent(BookingCreatedEvent):
+    """The data of a `booking_updated` frame: the booking after the change, and what changed."""
+
+    updated_at: str = Field(
+        description="When the change was committed: UTC, ISO 8601 with milliseconds and `Z`.",
+        examples=["2026-11-26T15:02:11.480Z"],
+    )
+    changes: list[
+        Literal["notes", "scheduled_date", "scheduled_time_start", "staff_id", "status"]
+    ] = Field(
+        description="The names of the fields that changed, sorted; never empty.",
+        min_length=1,
+        examples=[["staff_id", "status"]],
+    )
+
+
 class ServerShutdown(Answer):
     """The data of the `server_shutdown` frame, sent to every stream before the server stops."""
 
