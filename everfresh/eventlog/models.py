@@ -111,6 +111,8 @@ def number_events(session: Session) -> None:
     events = session.info.pop(UNNUMBERED, None)
     if not events:
         return
+    # Everything else goes to the database first, so the counter is the last lock taken.
+    session.flush()
     last = claim_event_ids(session, len(events))
     for event_id, recorded in enumerate(events, start=last - len(events) + 1):
         recorded.id = event_id
