@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b2_commit_ordered_events'
-down_revision = '7542d4a2519f'
+down_revision = 'b1_company_timezone'
 branch_labels = None
 depends_on = None
 
