@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_migrate
@@ -246,3 +247,48 @@ def test_companies_from_before_time_zones_work_in_utc(empty_app: Flask) -> None:
         flask_migrate.downgrade(revision="7542d4a2519f")
         columns = {column["name"] for column in inspect(db.engine).get_columns("companies")}
         assert "timezone" not in columns
+
+
+def _log_old_style_event(company_id: str, sequence: int) -> None:
+    # As events were written before ids came from the counter: the column's own default.
+    db.session.execute(
+        text(
+            "INSERT INTO events (company_id, sequence, type, payload, created_at) "
+            "VALUES (:company_id, :sequence, 'booking_created', '{}', :now)"
+        ),
+        {"company_id": company_id, "sequence": sequence, "now": datetime.now(UTC)},
+    )
+
+
+def test_commit_ordered_ids_continue_after_every_id_handed_out(empty_app: Flask) -> None:
+    """Upgrading starts the counter after the old ids, pruned ones too; downgrading keeps going."""
+    before = (
+        ScriptDirectory(str(database.MIGRATIONS_DIR))
+        .get_revision("b2_commit_ordered_events")
+        .down_revision
+    )
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=before)
+        company = Company(name="Counted")
+        db.session.add(company)
+        db.session.commit()
+        company_id = company.id
+        for sequence in (1, 2, 3):
+            _log_old_style_event(company_id, sequence)
+        # Pruned: its id must still never come back.
+        db.session.execute(text("DELETE FROM events WHERE sequence = 3"))
+        db.session.commit()
+        # SQLite has one pooled connection, and the migration needs it.
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        event = Event.record(company_id, "booking_created", {})
+        db.session.commit()
+        assert event.id == 4
+        db.session.remove()
+
+        flask_migrate.downgrade(revision=before)
+        _log_old_style_event(company_id, 5)
+        db.session.commit()
+        assert db.session.scalar(text("SELECT max(id) FROM events")) == 5
+        db.session.remove()

@@ -96,13 +96,15 @@ def test_the_event_stream_is_described_with_its_frames(spec):
     stream = spec["paths"]["/sse/events"]["get"]
     content = stream["responses"]["200"]["content"]
     assert list(content) == ["text/event-stream"]
-    events = {"connection_established", "booking_created", "server_shutdown"}
+    events = {"connection_established", "booking_created", "booking_updated", "server_shutdown"}
     assert set(stream["x-events"]) == events
     assert ": keep-alive" in stream["description"]
     assert "Last-Event-ID" in [parameter["name"] for parameter in stream["parameters"]]
     assert "Retry-After" in stream["responses"]["429"]["headers"]
     event = spec["components"]["schemas"]["BookingCreatedEvent"]
     assert len(event["properties"]) == 10
+    updated = spec["components"]["schemas"]["BookingUpdatedEvent"]
+    assert list(updated["properties"]) == [*event["properties"], "updated_at", "changes"]
 
 
 def test_the_query_token_is_documented_only_when_enabled(app, client, spec):
@@ -152,9 +154,14 @@ def test_real_answers_match_the_documented_models(app, client, spec, login_as, t
     for schema_name, response in answers:
         assert response.status_code < 300 or schema_name == "ErrorResponse", response.json
         assert_matches(spec, schema_name, response.json)
+    changed = client.patch(
+        f"/bookings/{booking.json['booking_id']}", headers=staff, json={"status": "confirmed"}
+    )
+    assert changed.status_code == 200
     with app.app_context():
-        payload = db.session.scalars(db.select(Event.payload)).one()
-    assert_matches(spec, "BookingCreatedEvent", json.loads(payload))
+        created, updated = db.session.scalars(db.select(Event.payload).order_by(Event.id)).all()
+    assert_matches(spec, "BookingCreatedEvent", json.loads(created))
+    assert_matches(spec, "BookingUpdatedEvent", json.loads(updated))
 
 
 @pytest.mark.parametrize("role", [Role.CUSTOMER, Role.STAFF, Role.ADMIN, Role.SUPERADMIN])

@@ -13,6 +13,7 @@ route refuses unknown fields and large bodies.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -251,7 +252,7 @@ def _status_of(response: TestResponse) -> int:
         if response.mimetype == "text/event-stream":
             assert response.status_code == 200
             first = next(iter(response.response))
-            assert first.startswith(b'data: {"type":"connection_established"')
+            assert re.match(rb'id: \d+\ndata: \{"type":"connection_established"', first)
         elif response.status_code >= 400:
             error = response.get_json()["error"]
             assert error["code"] == response.status_code, error

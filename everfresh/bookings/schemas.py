@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
@@ -117,3 +117,19 @@ class BookingCreatedEvent(Answer):
         examples=["2026-11-26T14:30:00.123Z"],
     )
     company_id: str
+
+
+class BookingUpdatedEvent(BookingCreatedEvent):
+    """The data of a `booking_updated` frame: the booking after the change, and what changed."""
+
+    updated_at: str = Field(
+        description="When the change was committed: UTC, ISO 8601 with milliseconds and `Z`.",
+        examples=["2026-11-26T15:02:11.480Z"],
+    )
+    changes: list[
+        Literal["notes", "scheduled_date", "scheduled_time_start", "staff_id", "status"]
+    ] = Field(
+        description="The names of the fields that changed, sorted; never empty.",
+        min_length=1,
+        examples=[["staff_id", "status"]],
+    )

@@ -10,9 +10,8 @@ from everfresh.auth.models import Role
 from everfresh.bookings import schemas
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
-from everfresh.bookings.models import Booking, BookingStatus
-from everfresh.bookings.rules import check_update
-from everfresh.catalog.models import Staff
+from everfresh.bookings.models import Booking
+from everfresh.bookings.updating import update_booking
 from everfresh.errors import FieldConflict
 from everfresh.extensions import db
 from everfresh.tenancy import company_scope, get_in_company, visible_company_id
@@ -22,8 +21,6 @@ from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("bookings", __name__)
-
-FINAL_STATUSES = {BookingStatus.COMPLETED, BookingStatus.CANCELLED}
 
 
 def _replay(body: str) -> Response:
@@ -122,22 +119,6 @@ def get(booking_id: str):
     errors=(409,),
 )
 def update(booking_id: str):
-    """Change a booking's status, assignee, schedule or notes."""
+    """Change a booking's status, assignee, schedule or notes, and push `booking_updated`."""
     changes = parse_body(schemas.UpdateBookingRequest)
-    booking = _visible_booking(booking_id)
-    sent = changes.model_fields_set
-    if "status" in sent and changes.status != booking.status and booking.status in FINAL_STATUSES:
-        abort(409, f"The booking is {booking.status}; its status can no longer change.")
-    if changes.staff_id is not None:
-        get_in_company(
-            Staff,
-            changes.staff_id,
-            booking.company_id,
-            field="staff_id",
-            message="No such staff member in this company.",
-        )
-    check_update(booking, changes)
-    for name in sent:
-        setattr(booking, name, getattr(changes, name))
-    db.session.commit()
-    return serialise(schemas.Booking, booking)
+    return serialise(schemas.Booking, update_booking(_visible_booking(booking_id), changes))

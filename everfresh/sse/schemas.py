@@ -14,27 +14,45 @@ expired token: 401 JSON; role `customer`: 403 JSON; too many open streams: 429 J
 
 Frames, each ended by a blank line:
 
-- `connection_established`, written at once: an unnamed message (`data:` only), so
-  `EventSource.onmessage` receives it. A `retry:` line may come first.
+- `connection_established`, written at once: an unnamed message, so `EventSource.onmessage`
+  receives it. A `retry:` line may come first. Its `id:` is the stream's resume point: the
+  client's own last id when it sent one, else the log's position when the stream
+  subscribed, so a client that drops before any other frame still resumes without a gap.
+  No other control frame has an `id:`.
 - `booking_created` (`id: <event id>`, `event: booking_created`), for each booking created
   in the stream's scope; the data holds the nine documented keys plus `company_id`.
+- `booking_updated` (`id: <event id>`, `event: booking_updated`), for each committed change
+  to a booking (`PATCH /bookings/<id>`; a cancellation is one whose status is `cancelled`):
+  the same ten keys holding the state after the change, then `updated_at` and `changes`,
+  the sorted names of the fields that changed. A PATCH that changes nothing sends nothing.
+  Named events reach only their own listeners, never `onmessage`.
 - `: keep-alive`, a comment, every `SSE_HEARTBEAT_SECONDS` (default 30) on an idle stream.
 - `server_shutdown` (`event: server_shutdown`, with a jittered `retry:`), when the server
   stops; the stream then ends and the client reconnects after the `retry:` delay.
 
-Reconnect with `Last-Event-ID: <id>` (or `?lastEventId=<id>`) to receive, in order, every
-event after that id still in the replay window, then live events, with no gap and no
-duplicate. The stream also ends when its access token expires: reconnect with a fresh one.
+Event ids follow commit order across every company. Reconnect with `Last-Event-ID: <id>`
+(or `?lastEventId=<id>`) to receive, in order, every event of the stream's scope after that
+id still in the replay window, then live events, with no gap and no duplicate; this holds
+for a superadmin's stream of every company too. The stream also ends when its access token
+expires (reconnect with a fresh one), or within one heartbeat of that token being revoked
+(`POST /auth/logout`, `DELETE /auth/session`) or of its user losing access.
 """
 
 STREAM_EXAMPLE = (
-    'data: {"type":"connection_established","message":"Connected to SSE server"}\n\n'
+    'id: 41\ndata: {"type":"connection_established","message":"Connected to SSE server"}\n\n'
     "id: 42\nevent: booking_created\n"
     'data: {"booking_id":"01JD4Z6M3Q5Y7C9V2B4N6R8T0W","booking_number":"BK-1001",'
     '"customer_id":"cust_01JD4Z6M3Q5Y7C9V2B4N6R8T0X","service_id":"serv_01JD4Z6M3Q5Y7C9V2B4N6R8T0Y",'
     '"staff_id":null,"scheduled_date":"2026-12-01T00:00:00.000Z","scheduled_time_start":"10:00",'
     '"status":"pending","created_at":"2026-11-26T14:30:00.123Z",'
     '"company_id":"comp_01JD4Z6M3Q5Y7C9V2B4N6R8T0Z"}\n\n'
+    "id: 43\nevent: booking_updated\n"
+    'data: {"booking_id":"01JD4Z6M3Q5Y7C9V2B4N6R8T0W","booking_number":"BK-1001",'
+    '"customer_id":"cust_01JD4Z6M3Q5Y7C9V2B4N6R8T0X","service_id":"serv_01JD4Z6M3Q5Y7C9V2B4N6R8T0Y",'
+    '"staff_id":"staff_01JD4Z6M3Q5Y7C9V2B4N6R8T10","scheduled_date":"2026-12-01T00:00:00.000Z",'
+    '"scheduled_time_start":"10:00","status":"confirmed","created_at":"2026-11-26T14:30:00.123Z",'
+    '"company_id":"comp_01JD4Z6M3Q5Y7C9V2B4N6R8T0Z","updated_at":"2026-11-26T15:02:11.480Z",'
+    '"changes":["staff_id","status"]}\n\n'
     ": keep-alive\n\n"
     'retry: 3127\nevent: server_shutdown\ndata: {"message":"Server shutting down"}\n\n'
 )

@@ -9,7 +9,8 @@ from flask_jwt_extended import get_jwt
 from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller
-from everfresh.bookings.schemas import BookingCreatedEvent
+from everfresh.bookings.schemas import BookingCreatedEvent, BookingUpdatedEvent
+from everfresh.eventlog.models import log_position
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed, Draining
 from everfresh.sse.frames import retry_only_frame
@@ -88,7 +89,7 @@ def _event_stream(body: object) -> Response:
         Parameter(
             "Last-Event-ID",
             "header",
-            "Replay every event after this id, then stream live.",
+            "Replay every event after this id, then stream live; the greeting echoes it.",
             schema={"type": "string", "pattern": "^[0-9]+$"},
         ),
         Parameter(
@@ -107,6 +108,7 @@ def _event_stream(body: object) -> Response:
     events={
         "connection_established": ConnectionEstablished,
         "booking_created": BookingCreatedEvent,
+        "booking_updated": BookingUpdatedEvent,
         "server_shutdown": ServerShutdown,
     },
 )
@@ -114,7 +116,8 @@ def events():
     """Stream the caller's company's booking events (every company's for a superadmin)."""
     user = caller()
     company_id = visible_company_id(request.args.get("company_id"))
-    expires_at = float(get_jwt()["exp"])
+    claims = get_jwt()
+    expires_at, token_id = float(claims["exp"]), claims["jti"]
     user_id = user.id
     streams, limits = broker(), limiter()
     if request.method == "HEAD":
@@ -132,7 +135,7 @@ def events():
         )
     try:
         # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = streams.subscribe(company_id, user_id, expires_at)
+        subscriber = streams.subscribe(company_id, user_id, expires_at, token_id)
     except Draining:
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])
@@ -148,6 +151,9 @@ def events():
         limits.release(user_id, lease)
 
     try:
+        # Read after subscribing: whatever commits later reaches the stream live.
+        position = log_position()
+        streams.note_log_position(position)
         after = last_event_id()
         replay = replay_since(after, company_id) if after is not None else []
     except BaseException:
@@ -157,4 +163,5 @@ def events():
     db.session.remove()
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
-    return _event_stream(stream_frames(subscriber, replay, on_close))
+    resume_from = after if after is not None else position
+    return _event_stream(stream_frames(subscriber, resume_from, replay, on_close))

@@ -29,6 +29,7 @@ class Subscriber:
     __slots__ = (
         "company_id",
         "user_id",
+        "token_id",
         "expires_at",
         "closed",
         "registered",
@@ -42,10 +43,17 @@ class Subscriber:
     )
 
     def __init__(
-        self, company_id: str | None, user_id: str, expires_at: float, queue_size: int
+        self,
+        company_id: str | None,
+        user_id: str,
+        expires_at: float,
+        queue_size: int,
+        token_id: str | None = None,
     ) -> None:
         self.company_id = company_id
         self.user_id = user_id
+        # The `jti` of the access token the stream was opened with; revoking it ends the stream.
+        self.token_id = token_id
         # When the stream's access token expires (epoch seconds); the stream ends then.
         self.expires_at = expires_at
         self.closed: Closed | None = None

@@ -145,6 +145,7 @@ class RedisBroker(Broker):
         Two workers' publishes can cross on their way through Redis; an event that arrives
         before an earlier one of its company waits for it, at most HOLD_SECONDS.
         """
+        self.deliver_in_commit_order(envelope)
         now = time.monotonic()
         self._deliver_all(
             self._resequencer.receive(envelope.company_id, envelope.sequence, envelope, now)
