@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, Response, abort
 from sqlalchemy import func
 
 from everfresh.accounts.schemas import CreateUserRequest, UpdateUserRequest
@@ -97,22 +97,41 @@ def _check_role_change(user: User, role: Role) -> None:
         raise ValidationFailed({"role": "A customer account keeps its role: create a new user."})
 
 
+def _managed_user(user_id: str) -> User:
+    # An admin manages their own company's users; another company's look as if absent.
+    user = db.session.get(User, user_id)
+    editor = caller()
+    if user is None or (editor.role != Role.SUPERADMIN and user.company_id != editor.company_id):
+        abort(404, "User not found.")
+    return user
+
+
 @bp.patch("/users/<user_id>")
 @roles_required(*ADMIN_ROLES)
 def update_user(user_id: str):
     """Rename a user, change their role or (de)activate them; deactivation voids their tokens."""
     changes = parse_body(UpdateUserRequest)
-    user = db.session.get(User, user_id)
+    user = _managed_user(user_id)
     editor = caller()
-    if user is None or (editor.role != Role.SUPERADMIN and user.company_id != editor.company_id):
-        abort(404, "User not found.")
     sent = changes.model_fields_set
     role_changes = "role" in sent and changes.role != user.role
     if role_changes:
         _check_role_change(user, changes.role)
     if user.id == editor.id and (role_changes or changes.active is False):
         abort(409, "You cannot demote or deactivate yourself.")
+    if changes.active is False and user.active:
+        # Reactivating the user later must not bring these tokens back.
+        user.end_sessions()
     for name in sent:
         setattr(user, name, getattr(changes, name))
     db.session.commit()
     return user.to_json()
+
+
+@bp.post("/users/<user_id>/revoke-sessions")
+@roles_required(*ADMIN_ROLES)
+def revoke_sessions(user_id: str):
+    """Void every access and refresh token the user holds now and end their open streams."""
+    _managed_user(user_id).end_sessions()
+    db.session.commit()
+    return Response(status=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Response, current_app, jsonify
@@ -12,19 +13,34 @@ from flask_jwt_extended import (
     set_refresh_cookies,
 )
 
-from everfresh.auth.models import User
+from everfresh.auth.models import User, issued_before_sessions_ended
 from everfresh.errors import error_response
 from everfresh.extensions import db, jwt
 
 REQUIRED_ACCESS_CLAIMS = ("sub", "role", "company_id", "exp", "jti", "type")
 
 
+def _lifetime_claims(setting: str) -> dict[str, float]:
+    # A sub-second `iat` (a JWT NumericDate may be fractional): a token issued just after its
+    # user's sessions were ended must not share their whole second and be refused with them.
+    # `exp` follows from the same instant, so `exp - iat` is exactly the lifetime.
+    issued_at = time.time()
+    return {
+        "iat": issued_at,
+        "exp": issued_at + current_app.config[setting].total_seconds(),
+    }
+
+
+def issue_refresh_token(user: User) -> str:
+    """Return a fresh refresh token for `user`."""
+    return create_refresh_token(
+        identity=user.id, additional_claims=_lifetime_claims("JWT_REFRESH_TOKEN_EXPIRES")
+    )
+
+
 def issue_tokens(user: User) -> dict[str, Any]:
     """Return a fresh access and refresh token pair for `user`, as the login endpoint answers."""
-    return {
-        **issue_access_token(user),
-        "refresh_token": create_refresh_token(identity=user.id),
-    }
+    return {**issue_access_token(user), "refresh_token": issue_refresh_token(user)}
 
 
 def issue_access_token(user: User) -> dict[str, Any]:
@@ -32,7 +48,11 @@ def issue_access_token(user: User) -> dict[str, Any]:
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     token = create_access_token(
         identity=user.id,
-        additional_claims={"role": str(user.role), "company_id": user.company_id},
+        additional_claims={
+            "role": str(user.role),
+            "company_id": user.company_id,
+            **_lifetime_claims("JWT_ACCESS_TOKEN_EXPIRES"),
+        },
     )
     return {
         "access_token": token,
@@ -51,15 +71,21 @@ def session_response(user: User, refresh: bool = True) -> Response:
     response = jsonify(user=user.to_json(), expires_in=access["expires_in"])
     set_access_cookies(response, access["access_token"])
     if refresh:
-        set_refresh_cookies(response, create_refresh_token(identity=user.id))
+        set_refresh_cookies(response, issue_refresh_token(user))
     return response
 
 
 @jwt.user_lookup_loader
 def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
-    """Load the token's user; a deleted or deactivated user makes the token worthless."""
+    """Load the token's user; a deleted or deactivated user, or ended sessions, void the token."""
     user = db.session.get(User, claims["sub"])
-    return user if user is not None and user.active else None
+    if user is None or not user.active or _session_ended(user, claims):
+        return None
+    return user
+
+
+def _session_ended(user: User, claims: dict[str, Any]) -> bool:
+    return issued_before_sessions_ended(user.sessions_valid_after, float(claims.get("iat", 0)))
 
 
 @jwt.token_verification_loader
@@ -98,8 +124,12 @@ def revoked_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
 
 
 @jwt.user_lookup_error_loader
-def unknown_user(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
-    """Answer a token whose user no longer exists or is deactivated."""
+def unknown_user(_header: dict[str, Any], claims: dict[str, Any]) -> Response:
+    """Answer a token whose user no longer exists or is deactivated, or whose session ended."""
+    # The identity map still holds the user `load_user` read: this costs no query.
+    user = db.session.get(User, claims["sub"])
+    if user is not None and user.active:
+        return error_response(401, "The session of this token has been ended.")
     return error_response(401, "The token's user is unknown or deactivated.")
 
 

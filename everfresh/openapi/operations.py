@@ -162,6 +162,13 @@ OPERATIONS: dict[str, Operation] = {
     "accounts.update_user": Operation(
         "Users", schemas.User, body=UpdateUserRequest, roles=ADMIN_ROLES, errors=(409,)
     ),
+    "accounts.revoke_sessions": Operation(
+        "Users",
+        status=204,
+        response_description="Every token issued to the user until now is refused.",
+        roles=ADMIN_ROLES,
+        errors=(404,),
+    ),
     "companies.list_companies": Operation(
         "Companies", schemas.CompanyPage, query=PageQuery, roles=(Role.SUPERADMIN,)
     ),

@@ -74,6 +74,7 @@ class Subscriber:
         "company_id",
         "user_id",
         "expires_at",
+        "issued_at",
         "closed",
         "registered",
         "heartbeat_slot",
@@ -86,12 +87,19 @@ class Subscriber:
     )
 
     def __init__(
-        self, company_id: str | None, user_id: str, expires_at: float, queue_size: int
+        self,
+        company_id: str | None,
+        user_id: str,
+        expires_at: float,
+        queue_size: int,
+        issued_at: float = 0.0,
     ) -> None:
         self.company_id = company_id
         self.user_id = user_id
         # When the stream's access token expires (epoch seconds); the stream ends then.
         self.expires_at = expires_at
+        # When that token was issued: ending the user's sessions ends streams opened with it.
+        self.issued_at = issued_at
         self.closed: Closed | None = None
         # Whether the broker still delivers to it, and which heartbeat slot it sits in.
         self.registered = False
@@ -192,12 +200,14 @@ class Broker:
         for subscribers in self._by_company.values():
             yield from subscribers
 
-    def subscribe(self, company_id: str | None, user_id: str, expires_at: float) -> Subscriber:
+    def subscribe(
+        self, company_id: str | None, user_id: str, expires_at: float, issued_at: float = 0.0
+    ) -> Subscriber:
         """Register a stream for one company's events (every company's when None) until expiry."""
         if self.draining:
             raise Draining
         self.start()
-        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size)
+        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size, issued_at)
         if company_id is None:
             self._all_companies.add(subscriber)
         else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import NamedTuple
 
 import gevent
 from flask import Flask
 
 from everfresh.auth.access import STAFF_ROLES
-from everfresh.auth.models import Role, User
+from everfresh.auth.models import Role, User, issued_before_sessions_ended
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
 
@@ -16,6 +18,13 @@ log = logging.getLogger(__name__)
 
 # Users looked up per query; keeps the IN list within every database's limits.
 BATCH_SIZE = 500
+
+
+class Scope(NamedTuple):
+    """What a user's streams may still show: a company (None: all) and since when tokens count."""
+
+    company_id: str | None
+    sessions_valid_after: datetime | None
 
 
 class StreamGuard:
@@ -46,13 +55,17 @@ class StreamGuard:
                 log.exception("Checking stream access failed; will retry")
 
     def check_once(self) -> int:
-        """Close every stream whose user is gone, inactive, demoted or moved; return how many."""
+        """Close every stream whose user is gone, inactive, demoted, moved or logged out."""
         subscribers = list(self.broker.subscribers())
         scopes = self._allowed_scopes(sorted({s.user_id for s in subscribers}))
         closed = 0
         for subscriber in subscribers:
-            user_id = subscriber.user_id
-            if user_id not in scopes or scopes[user_id] not in (None, subscriber.company_id):
+            scope = scopes.get(subscriber.user_id)
+            if (
+                scope is None
+                or scope.company_id not in (None, subscriber.company_id)
+                or issued_before_sessions_ended(scope.sessions_valid_after, subscriber.issued_at)
+            ):
                 self.broker.unsubscribe(subscriber)
                 subscriber.close(Closed.REVOKED)
                 closed += 1
@@ -60,21 +73,24 @@ class StreamGuard:
             log.info("Closed %d streams whose users lost access", closed)
         return closed
 
-    def _allowed_scopes(self, user_ids: list[str]) -> dict[str, str | None]:
-        # Maps each user who may still watch to their company, or None for a superadmin.
-        scopes: dict[str, str | None] = {}
+    def _allowed_scopes(self, user_ids: list[str]) -> dict[str, Scope]:
+        # Maps each user who may still watch to what their streams may show.
+        scopes: dict[str, Scope] = {}
         with self.app.app_context():
             try:
                 for start in range(0, len(user_ids), BATCH_SIZE):
                     rows = db.session.execute(
-                        db.select(User.id, User.role, User.company_id).where(
+                        db.select(
+                            User.id, User.role, User.company_id, User.sessions_valid_after
+                        ).where(
                             User.id.in_(user_ids[start : start + BATCH_SIZE]),
                             User.active.is_(True),
                             User.role.in_([str(role) for role in STAFF_ROLES]),
                         )
                     )
                     for row in rows:
-                        scopes[row.id] = None if row.role == Role.SUPERADMIN else row.company_id
+                        company_id = None if row.role == Role.SUPERADMIN else row.company_id
+                        scopes[row.id] = Scope(company_id, row.sessions_valid_after)
             finally:
                 db.session.remove()
         return scopes

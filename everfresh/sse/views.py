@@ -66,7 +66,8 @@ def events():
     if user.role not in STAFF_ROLES:
         abort(403, "Only staff, admins and superadmins may watch bookings live.")
     company_id = visible_company_id(request.args.get("company_id"))
-    expires_at = float(get_jwt()["exp"])
+    claims = get_jwt()
+    expires_at, issued_at = float(claims["exp"]), float(claims["iat"])
     user_id = user.id
     streams, limits = broker(), limiter()
     if request.method == "HEAD":
@@ -84,7 +85,7 @@ def events():
         )
     try:
         # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = streams.subscribe(company_id, user_id, expires_at)
+        subscriber = streams.subscribe(company_id, user_id, expires_at, issued_at)
     except Draining:
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])
