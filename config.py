@@ -106,6 +106,8 @@ class Config:
     LOGIN_RATE_LIMIT_PER_IP = env_str("LOGIN_RATE_LIMIT_PER_IP", "20/minute")
     # Login attempts for one email from anywhere, so guessing spread over many IPs is slow too.
     LOGIN_RATE_LIMIT_PER_ACCOUNT = env_str("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5/minute")
+    # Accounts one admin may create (POST /users, every attempt counts): slows email probing.
+    ACCOUNT_CREATION_RATE_LIMIT = env_str("ACCOUNT_CREATION_RATE_LIMIT", "30/hour")
     # Off only where something in front (nginx limit_req) already limits logins.
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
@@ -138,6 +140,7 @@ class TestingConfig(Config):
     # Far above what any test does; tests of the limits themselves set low ones.
     LOGIN_RATE_LIMIT_PER_IP = "10000/minute"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "10000/minute"
+    ACCOUNT_CREATION_RATE_LIMIT = "10000/minute"
 
 
 class ProductionConfig(Config):

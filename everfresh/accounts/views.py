@@ -16,6 +16,7 @@ from everfresh.auth.access import (
 )
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
+from everfresh.auth.ratelimits import limit_account_creation
 from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
@@ -23,6 +24,8 @@ from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("accounts", __name__)
+
+EMAIL_TAKEN = "A user with this email already exists."
 
 
 @bp.get("/users")
@@ -39,8 +42,13 @@ def list_users():
 
 @bp.post("/users")
 @roles_required(*ADMIN_ROLES)
+@limit_account_creation
 def create_user():
-    """Create a user in the caller's company (a superadmin: in any company, or a superadmin)."""
+    """Create a user in the caller's company (a superadmin: in any company, or a superadmin).
+
+    Every check of the body comes before the email's: a request that would fail anyway says
+    nothing about whether the email is taken, in this company or any other.
+    """
     fields = parse_body(CreateUserRequest)
     if fields.role == Role.SUPERADMIN:
         if caller().role != Role.SUPERADMIN:
@@ -50,25 +58,11 @@ def create_user():
         company_id = None
     else:
         company_id = owning_company_id(fields.company_id)
+    customer, staff = _linked_rows(fields, company_id)
     email = fields.email.lower()
     if db.session.scalar(db.select(func.count()).where(User.email == email)):
-        abort(409, "A user with this email already exists.")
-
-    customer = staff = None
-    if fields.role == Role.CUSTOMER:
-        customer = db.session.get(Customer, fields.customer_id) if fields.customer_id else None
-        if not in_company(customer, company_id):
-            raise ValidationFailed(
-                {"customer_id": "A customer user needs a customer of the company."}
-            )
-    elif fields.customer_id is not None:
-        raise ValidationFailed({"customer_id": "Only a customer user is linked to a customer."})
-    if fields.staff_id is not None:
-        staff = db.session.get(Staff, fields.staff_id)
-        if fields.role != Role.STAFF or not in_company(staff, company_id) or staff.user_id:
-            raise ValidationFailed(
-                {"staff_id": "Only a staff user links to an unlinked staff member."}
-            )
+        # The same answer whichever company (or none) holds the email.
+        abort(409, EMAIL_TAKEN)
 
     user = User(
         email=email,
@@ -84,6 +78,27 @@ def create_user():
         staff.user_id = user.id
     db.session.commit()
     return user.to_json(), 201
+
+
+def _linked_rows(
+    fields: CreateUserRequest, company_id: str | None
+) -> tuple[Customer | None, Staff | None]:
+    # Checks both links and reports every failing one at once.
+    problems: dict[str, str] = {}
+    customer = staff = None
+    if fields.role == Role.CUSTOMER:
+        customer = db.session.get(Customer, fields.customer_id) if fields.customer_id else None
+        if not in_company(customer, company_id):
+            problems["customer_id"] = "A customer user needs a customer of the company."
+    elif fields.customer_id is not None:
+        problems["customer_id"] = "Only a customer user is linked to a customer."
+    if fields.staff_id is not None:
+        staff = db.session.get(Staff, fields.staff_id)
+        if fields.role != Role.STAFF or not in_company(staff, company_id) or staff.user_id:
+            problems["staff_id"] = "Only a staff user links to an unlinked staff member."
+    if problems:
+        raise ValidationFailed(problems)
+    return customer, staff
 
 
 def _check_role_change(user: User, role: Role) -> None:

@@ -157,7 +157,12 @@ OPERATIONS: dict[str, Operation] = {
         "Users", schemas.UserPage, query=PageQuery, roles=ADMIN_ROLES, errors=(404,)
     ),
     "accounts.create_user": Operation(
-        "Users", schemas.User, 201, body=CreateUserRequest, roles=ADMIN_ROLES, errors=(404, 409)
+        "Users",
+        schemas.User,
+        201,
+        body=CreateUserRequest,
+        roles=ADMIN_ROLES,
+        errors=(404, 409, 429),
     ),
     "accounts.update_user": Operation(
         "Users", schemas.User, body=UpdateUserRequest, roles=ADMIN_ROLES, errors=(409,)
