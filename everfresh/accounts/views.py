@@ -20,12 +20,15 @@ from everfresh.auth.ratelimits import limit_account_creation
 from everfresh.catalog.models import Customer, Staff
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.ids import prefixed_id
+from everfresh.web.conflicts import commit_or_conflict, conflict_on_duplicate
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("accounts", __name__)
 
 EMAIL_TAKEN = "A user with this email already exists."
+STAFF_UNLINKED_ONLY = "Only a staff user links to an unlinked staff member."
 
 
 @bp.get("/users")
@@ -65,6 +68,7 @@ def create_user():
         abort(409, EMAIL_TAKEN)
 
     user = User(
+        id=prefixed_id("user"),
         email=email,
         password_hash=hash_password(fields.password),
         name=fields.name,
@@ -73,11 +77,27 @@ def create_user():
         customer_id=customer.id if customer else None,
     )
     db.session.add(user)
-    db.session.flush()
+    # The check above cannot see a concurrent request for the same email: the constraint can.
+    with conflict_on_duplicate(EMAIL_TAKEN):
+        db.session.flush()
     if staff is not None:
-        staff.user_id = user.id
-    db.session.commit()
+        _link_staff(staff.id, user.id)
+    commit_or_conflict(EMAIL_TAKEN)
     return user.to_json(), 201
+
+
+def _link_staff(staff_id: str, user_id: str) -> None:
+    # Only while still unlinked: of concurrent requests linking one staff member, exactly one
+    # wins; the others get what they would have got a moment later.
+    linked = db.session.execute(
+        db.update(Staff)
+        .where(Staff.id == staff_id, Staff.user_id.is_(None))
+        .values(user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if linked.rowcount != 1:
+        db.session.rollback()
+        raise ValidationFailed({"staff_id": STAFF_UNLINKED_ONLY})
 
 
 def _linked_rows(
@@ -95,7 +115,7 @@ def _linked_rows(
     if fields.staff_id is not None:
         staff = db.session.get(Staff, fields.staff_id)
         if fields.role != Role.STAFF or not in_company(staff, company_id) or staff.user_id:
-            problems["staff_id"] = "Only a staff user links to an unlinked staff member."
+            problems["staff_id"] = STAFF_UNLINKED_ONLY
     if problems:
         raise ValidationFailed(problems)
     return customer, staff

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 
 from everfresh.auth.access import roles_required
 from everfresh.auth.models import Role
 from everfresh.companies.models import Company
 from everfresh.companies.schemas import CreateCompanyRequest
 from everfresh.extensions import db
+from everfresh.web.conflicts import commit_or_conflict
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.validation import parse_body, parse_query
 
@@ -27,9 +28,8 @@ def list_companies():
 def create_company():
     """Create a company."""
     fields = parse_body(CreateCompanyRequest)
-    if db.session.scalars(db.select(Company).where(Company.name == fields.name)).first():
-        abort(409, "A company with this name already exists.")
     company = Company(name=fields.name)
     db.session.add(company)
-    db.session.commit()
+    # The unique name decides, also between concurrent requests.
+    commit_or_conflict("A company with this name already exists.")
     return company.to_json(), 201
