@@ -56,6 +56,12 @@ class Config:
     )
     # Connections each worker keeps open to PostgreSQL (SQLite always uses one).
     DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10)
+    # Seconds to wait for a PostgreSQL connection before answering 503 (libpq would wait forever).
+    DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 3)
+    # Longest a PostgreSQL statement may run before it is cancelled and answered 503; 0: no limit.
+    DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 15000)
+    # Seconds a request waits for a free pooled connection before answering 503.
+    DATABASE_POOL_TIMEOUT_SECONDS = env_int("DATABASE_POOL_TIMEOUT_SECONDS", 5)
     # Empty means the in-process broker, which only works with one gunicorn worker.
     REDIS_URL = env_str("REDIS_URL")
     # Namespaces every Redis channel and key, so several deployments can share one Redis.

@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,13 @@ from everfresh.auth.models import User  # noqa: E402
 from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
 from everfresh.companies.models import Company  # noqa: E402
 from everfresh.extensions import db  # noqa: E402
-from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo  # noqa: E402
+from tests.live import (  # noqa: E402
+    LiveServer,
+    PrivatePostgres,
+    PrivateRedis,
+    prepare_database,
+    reset_to_demo,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
@@ -190,3 +197,17 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """Run a PostgreSQL server of the test's own on a free port, to stop and start at will."""
+    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bin_dirs:
+        unavailable("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    server = PrivatePostgres(bin_dirs[-1].parent)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

@@ -9,6 +9,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
+from everfresh.errors import DATABASE_UNAVAILABLE
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Draining
 from everfresh.sse.frames import retry_only_frame
@@ -61,6 +62,16 @@ def _event_stream(body: object) -> Response:
 @bp.get("/sse/events")
 def events():
     """Stream the caller's company's booking events (every company's for a superadmin)."""
+    try:
+        return _open_stream()
+    except DATABASE_UNAVAILABLE:
+        # EventSource gives up for good after a non-200: while the database is down, a new
+        # stream is told to come back, as a draining worker does. Open streams go on.
+        db.session.remove()
+        return _event_stream([retry_only_frame()])
+
+
+def _open_stream() -> Response:
     verify_jwt_in_request(locations=_token_locations())
     user = caller()
     if user.role not in STAFF_ROLES:
