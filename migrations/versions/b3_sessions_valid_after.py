@@ -1,7 +1,7 @@
 """sessions valid after
 
 Revision ID: b3_sessions_valid_after
-Revises: 7542d4a2519f
+Revises: b2_commit_ordered_events
 Create Date: 2026-11-30 23:40:00.000000
 
 Add users.sessions_valid_after: tokens issued before it are refused (everfresh/auth/tokens.py),
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b3_sessions_valid_after'
-down_revision = '7542d4a2519f'
+down_revision = 'b2_commit_ordered_events'
 branch_labels = None
 depends_on = None
 
