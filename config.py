@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'everfresh.sqlite3'}"
     # Connections each worker keeps open to PostgreSQL (SQLite always uses one).
     database_pool_size: WholeNumber = 10
+    # Seconds to wait for a PostgreSQL connection before answering 503 (libpq would wait forever).
+    database_connect_timeout_seconds: WholeNumber = 3
+    # Longest a PostgreSQL statement may run before it is cancelled and answered 503; 0: no limit.
+    database_statement_timeout_ms: WholeNumber = 15000
+    # Seconds a request waits for a free pooled connection before answering 503.
+    database_pool_timeout_seconds: WholeNumber = 5
     # Empty means the in-process broker, which only works with one gunicorn worker.
     redis_url: str = ""
     # Namespaces every Redis channel and key, so several deployments can share one Redis.
@@ -122,6 +128,8 @@ class Settings(BaseSettings):
     # Login attempts for one email from anywhere: slows guessing spread over many IPs, yet high
     # enough that strangers cannot use it to lock the owner out.
     login_rate_limit_per_account: str = "100/hour"
+    # Accounts one admin may create (POST /users, every attempt counts): slows email probing.
+    account_creation_rate_limit: str = "30/hour"
     # Off only where something in front (nginx limit_req) already limits logins.
     ratelimit_enabled: Switch = True
     # Proxies in front that set X-Forwarded-For (nginx: 1); 0 trusts only the socket's address.
@@ -206,6 +214,7 @@ class TestingSettings(Settings):
             "LOGIN_RATE_LIMIT_PER_IP": "10000/minute",
             "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP": "10000/minute",
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": "10000/minute",
+            "ACCOUNT_CREATION_RATE_LIMIT": "10000/minute",
         }
 
 

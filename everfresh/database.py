@@ -39,8 +39,18 @@ BASELINE_TABLES = frozenset(
 )
 
 
-def engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
-    """Return SQLAlchemy engine options suited to the database behind `database_url`."""
+def engine_options(
+    database_url: str,
+    pool_size: int,
+    connect_timeout: int = 3,
+    statement_timeout_ms: int = 15000,
+    pool_timeout: int = 5,
+) -> dict[str, Any]:
+    """Return SQLAlchemy engine options suited to the database behind `database_url`.
+
+    The timeouts bound how long a request waits on PostgreSQL when it is down or stuck, so
+    that it fails fast with 503 instead of holding the client until gunicorn's timeout.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         # Flask-SQLAlchemy shares one in-memory connection (StaticPool), which takes no sizes.
@@ -63,9 +73,19 @@ def engine_options(database_url: str, pool_size: int) -> dict[str, Any]:
         # Firewalls and load balancers drop idle connections without a word, which a ping
         # only notices after a TCP timeout; replacing connections every half hour avoids it.
         "pool_recycle": 1800,
-        # libpq waits forever for an unreachable server; a request should fail instead.
-        "connect_args": {"connect_timeout": 10},
+        # A request waits this long for a free connection, then answers 503.
+        "pool_timeout": pool_timeout,
+        "connect_args": _postgres_connect_args(connect_timeout, statement_timeout_ms),
     }
+
+
+def _postgres_connect_args(connect_timeout: int, statement_timeout_ms: int) -> dict[str, Any]:
+    # libpq waits forever for an unreachable server; a request should fail instead.
+    args: dict[str, Any] = {"connect_timeout": connect_timeout}
+    if statement_timeout_ms > 0:
+        # A startup option, so it holds on every pooled connection without a query per checkout.
+        args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    return args
 
 
 @event.listens_for(Engine, "connect")
@@ -85,7 +105,14 @@ def init_app(app: Flask) -> None:
     """Bind the database and migrations to `app` with engine options for its database."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(uri, app.config["DATABASE_POOL_SIZE"])
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(
+            uri,
+            app.config["DATABASE_POOL_SIZE"],
+            connect_timeout=app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"],
+            statement_timeout_ms=app.config["DATABASE_STATEMENT_TIMEOUT_MS"],
+            pool_timeout=app.config["DATABASE_POOL_TIMEOUT_SECONDS"],
+        ),
     )
     db.init_app(app)
     # An absolute path, so `flask init-db` finds the migrations from any working directory;

@@ -7,9 +7,20 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, UnprocessableEntity
 
 log = logging.getLogger(__name__)
+
+# What the database raises when it cannot be reached or does not answer in time: a refused or
+# dropped connection, a pool with no free connection, a statement past its timeout.
+DATABASE_UNAVAILABLE = (
+    sqlalchemy_errors.OperationalError,
+    sqlalchemy_errors.InterfaceError,
+    sqlalchemy_errors.TimeoutError,
+)
+# How soon a client should try again while the database is unavailable.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class ValidationFailed(UnprocessableEntity):
@@ -57,6 +68,17 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_response(error.code or 500, error.description or "", headers, **details)
 
 
+def handle_database_unavailable(error: Exception) -> Response:
+    """Answer 503 with Retry-After while the database cannot be reached; it is not a bug."""
+    # One line, not a trace: during an outage every request fails the same way.
+    log.warning("Database unavailable: %s", str(error).splitlines()[0])
+    return error_response(
+        503,
+        "The database is unavailable; try again shortly.",
+        {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def handle_unexpected_exception(error: Exception) -> Response:
     """Log an unexpected failure and answer 500 without revealing a stack trace."""
     log.exception("Unhandled error", exc_info=error)
@@ -66,4 +88,6 @@ def handle_unexpected_exception(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Route every error raised while handling a request to the JSON handlers."""
     app.register_error_handler(HTTPException, handle_http_exception)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected_exception)

@@ -19,7 +19,13 @@ from everfresh.auth.tokens import issue_access_token
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.extensions import db
-from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo
+from tests.live import (
+    LiveServer,
+    PrivatePostgres,
+    PrivateRedis,
+    prepare_database,
+    reset_to_demo,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get(
@@ -243,3 +249,17 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """Run a PostgreSQL server of the test's own on a free port, to stop and start at will."""
+    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bin_dirs:
+        unavailable("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    server = PrivatePostgres(bin_dirs[-1].parent)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

@@ -6,10 +6,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,3 +409,50 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own, in a temporary directory, to stop and start at will.
+
+    initdb refuses to run as root, so as root the server runs as the `postgres` user.
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="everfresh-pg-"))
+        self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
+        if os.geteuid() == 0:
+            shutil.chown(self.data_dir, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust")
+
+    def _run(self, program: str, *args: str, check: bool = True) -> int:
+        command = [str(self.bin_dir / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, check=check, stdout=subprocess.DEVNULL)
+        return done.returncode
+
+    def start(self) -> None:
+        """Start the server on its port and wait until it accepts connections."""
+        options = f"-p {self.port} -k {self.data_dir} -c listen_addresses=127.0.0.1"
+        # pg_ctl writes its log where the server's user may write: beside the data directory.
+        if os.geteuid() == 0 and not self.log_path.exists():
+            self.log_path.touch()
+            shutil.chown(self.log_path, "postgres", "postgres")
+        self._run(
+            "pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", str(self.log_path),
+            "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop the server at once, as a crash would: no checkpoint, connections cut."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop the server if it runs and delete its files."""
+        if self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False) == 0:
+            self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.log_path.unlink(missing_ok=True)

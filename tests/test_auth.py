@@ -660,6 +660,73 @@ def test_duplicate_email_is_409(client, login_as, email):
     assert_error(response, 409, "Conflict", "A user with this email already exists.")
 
 
+@pytest.mark.parametrize(
+    "email", ["staff@everfresh.test", "admin@brighthome.test", "superadmin@everfresh.test"]
+)
+def test_a_taken_email_gets_one_answer_whoever_holds_it(client, login_as, email):
+    response = client.post(
+        "/users",
+        headers=login_as("admin"),
+        json={"email": email, "password": "a-long-password", "name": "Twin", "role": "staff"},
+    )
+
+    assert_error(response, 409, "Conflict", "A user with this email already exists.")
+
+
+# Bodies that fail a check beyond their fields' own shapes, with what each is told.
+INVALID_LINKS = [
+    ({"role": "customer"}, ["customer_id"]),
+    ({"customer_id": "cust_01J000000000000000000000000"}, ["customer_id"]),
+    ({"staff_id": "staff_01J000000000000000000000000"}, ["staff_id"]),
+    (
+        {"customer_id": "cust_01J000000000000000000000000", "staff_id": "staff_x"},
+        ["customer_id", "staff_id"],
+    ),
+    ({"role": "superadmin"}, None),
+]
+
+
+@pytest.mark.parametrize(("changes", "fields"), INVALID_LINKS)
+def test_an_invalid_request_says_nothing_about_its_email(client, login_as, changes, fields):
+    answers = []
+    for email in [
+        "nobody@everfresh.test",
+        "staff@everfresh.test",
+        "admin@brighthome.test",
+        "superadmin@everfresh.test",
+    ]:
+        body = {"email": email, "password": "a-long-password", "name": "Probe", "role": "staff"}
+        response = client.post("/users", headers=login_as("admin"), json={**body, **changes})
+        answers.append((response.status_code, response.get_json()))
+
+    assert answers == [answers[0]] * 4
+    if fields is None:
+        assert_error(response, 403, "Forbidden", "Only a superadmin may create a superadmin.")
+    else:
+        assert validation_fields(response) == fields
+
+
+def test_account_creation_is_rate_limited_per_admin(app, client, login_as):
+    app.config["ACCOUNT_CREATION_RATE_LIMIT"] = "2/hour"
+    body = {"password": "a-long-password", "name": "New", "role": "staff"}
+    admin = login_as("admin")
+    first = client.post("/users", headers=admin, json={**body, "email": "one@everfresh.test"})
+    second = client.post("/users", headers=admin, json={**body, "email": "staff@everfresh.test"})
+    assert (first.status_code, second.status_code) == (201, 409)
+
+    third = client.post("/users", headers=admin, json={**body, "email": "three@everfresh.test"})
+
+    assert_error(third, 429, "Too Many Requests", "Too many accounts created. Try again later.")
+    # Within the hour the window lasts; the limiter rounds its reset up to a whole second.
+    assert 1 <= int(third.headers["Retry-After"]) <= 3601
+    other = client.post(
+        "/users",
+        headers=login_as("admin", "brighthome"),
+        json={**body, "email": "four@brighthome.test"},
+    )
+    assert other.status_code == 201
+
+
 VALID_USER = {
     "email": "valid@everfresh.test",
     "password": "a-long-password",

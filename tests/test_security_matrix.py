@@ -136,6 +136,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/users/<user_id>", "PATCH"): Row(
         "/users/{staff_user}", statuses(401, 403, 403, 200, 200, 404), {"name": "Renamed"}
     ),
+    ("/users/<user_id>/revoke-sessions", "POST"): Row(
+        "/users/{staff_user}/revoke-sessions", statuses(401, 403, 403, 204, 204, 404)
+    ),
     ("/companies", "GET"): Row("/companies", statuses(401, 403, 403, 403, 200, 403)),
     ("/companies", "POST"): Row(
         "/companies", statuses(401, 403, 403, 403, 201, 403), {"name": "Company {unique}"}

@@ -21,6 +21,9 @@ UNKNOWN_ID = "01JD4Z6M3Q5Y7C9V2B4N6R8T0W"
 UNSCOPED_READS = {
     # The token's own user, looked up before anything about a company is known.
     ("auth/tokens.py", "User"),
+    # Links a staff member already read through the tenancy module, only while still unlinked,
+    # so that of concurrent links exactly one wins.
+    ("accounts/views.py", "Staff"),
 }
 
 

@@ -40,4 +40,16 @@ class User(db.Model):
     # The Customer a `customer` user books for.
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Tokens issued before this moment are refused: set when the user is deactivated or an
+    # admin ends their sessions, so reactivation never brings old tokens back.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def end_sessions(self) -> None:
+        """Void every token issued to the user until now; the caller commits."""
+        self.sessions_valid_after = utcnow()
+
+
+def issued_before_sessions_ended(sessions_valid_after: datetime | None, issued_at: float) -> bool:
+    """Tell whether a token issued at `issued_at` (epoch seconds) predates its user's mark."""
+    return sessions_valid_after is not None and issued_at < sessions_valid_after.timestamp()

@@ -1,11 +1,12 @@
-"""Limit login attempts per client IP and per account, so that guessing passwords is slow.
+"""Limit login attempts per client IP and per account, and account creation per admin.
 
-Every limit counts every attempt, successful or not, on `POST /auth/login` and
+Every login limit counts every attempt, successful or not, on `POST /auth/login` and
 `POST /auth/session` together. An account gets a few attempts a minute from each address,
 and a much higher ceiling from all addresses together: a stranger who guesses wrong from
-one address rests only that address's attempts, never the owner's from another. The counts
-live in Redis when `REDIS_URL` is set (shared by every worker), in each worker's memory
-otherwise.
+one address rests only that address's attempts, never the owner's from another. The creation
+limit counts every `POST /users` of one admin, so that probing which emails are taken is slow.
+The counts live in Redis when `REDIS_URL` is set (shared by every worker), in each worker's
+memory otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, request
+from flask_jwt_extended import get_jwt_identity
 from flask_limiter import RateLimitExceeded
 from limits import parse_many
 from werkzeug.exceptions import HTTPException, TooManyRequests
@@ -30,8 +32,10 @@ LIMIT_SETTINGS = (
     "LOGIN_RATE_LIMIT_PER_IP",
     "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP",
     "LOGIN_RATE_LIMIT_PER_ACCOUNT",
+    "ACCOUNT_CREATION_RATE_LIMIT",
 )
 MESSAGE = "Too many login attempts. Try again later."
+ACCOUNT_CREATION_MESSAGE = "Too many accounts created. Try again later."
 
 
 def client_ip_key() -> str:
@@ -68,6 +72,7 @@ def limit_login_attempts(view: ViewT) -> ViewT:
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
         scope="login-account",
         key_func=account_key,
+        error_message=MESSAGE,
     )
     per_account_and_ip = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP"],
@@ -78,15 +83,33 @@ def limit_login_attempts(view: ViewT) -> ViewT:
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"],
         scope="login-ip",
         key_func=client_ip_key,
+        error_message=MESSAGE,
     )
     return per_ip(per_account_and_ip(per_account(view)))
 
 
-def too_many_attempts(_error: RateLimitExceeded) -> Response:
-    """Answer a breached login limit with 429 and a Retry-After, in the one JSON error shape."""
+def caller_key() -> str:
+    """Return the bucket of the authenticated caller; the view must have verified the token."""
+    return str(get_jwt_identity())
+
+
+def limit_account_creation(view: ViewT) -> ViewT:
+    """Count every call of `view` against the calling admin (apply inside the role check)."""
+    return limiter.shared_limit(
+        lambda: current_app.config["ACCOUNT_CREATION_RATE_LIMIT"],
+        scope="account-creation",
+        key_func=caller_key,
+        error_message=ACCOUNT_CREATION_MESSAGE,
+    )(view)
+
+
+def too_many_attempts(error: RateLimitExceeded) -> Response:
+    """Answer a breached limit with 429 and a Retry-After, in the one JSON error shape."""
     breached = limiter.current_limit
     wait = breached.reset_at - time.time() if breached is not None else 60
-    return handle_http_exception(TooManyRequests(MESSAGE, retry_after=max(1, math.ceil(wait))))
+    return handle_http_exception(
+        TooManyRequests(error.description, retry_after=max(1, math.ceil(wait)))
+    )
 
 
 def init_app(app: Flask) -> None:

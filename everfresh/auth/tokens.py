@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
@@ -12,7 +13,7 @@ from flask_jwt_extended import (
     set_refresh_cookies,
 )
 
-from everfresh.auth.models import User
+from everfresh.auth.models import User, issued_before_sessions_ended
 from everfresh.auth.schemas import BoardSession
 from everfresh.errors import error_response
 from everfresh.extensions import db, jwt
@@ -21,12 +22,27 @@ from everfresh.web.responses import serialise
 REQUIRED_ACCESS_CLAIMS = ("sub", "role", "company_id", "exp", "jti", "type")
 
 
+def _lifetime_claims(setting: str) -> dict[str, float]:
+    # A sub-second `iat` (a JWT NumericDate may be fractional): a token issued just after its
+    # user's sessions were ended must not share their whole second and be refused with them.
+    # `exp` follows from the same instant, so `exp - iat` is exactly the lifetime.
+    issued_at = time.time()
+    return {
+        "iat": issued_at,
+        "exp": issued_at + current_app.config[setting].total_seconds(),
+    }
+
+
+def issue_refresh_token(user: User) -> str:
+    """Return a fresh refresh token for `user`."""
+    return create_refresh_token(
+        identity=user.id, additional_claims=_lifetime_claims("JWT_REFRESH_TOKEN_EXPIRES")
+    )
+
+
 def issue_tokens(user: User) -> dict[str, Any]:
     """Return a fresh access and refresh token pair for `user`, as the login endpoint answers."""
-    return {
-        **issue_access_token(user),
-        "refresh_token": create_refresh_token(identity=user.id),
-    }
+    return {**issue_access_token(user), "refresh_token": issue_refresh_token(user)}
 
 
 def issue_access_token(user: User) -> dict[str, Any]:
@@ -34,7 +50,11 @@ def issue_access_token(user: User) -> dict[str, Any]:
     lifetime = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     token = create_access_token(
         identity=user.id,
-        additional_claims={"role": str(user.role), "company_id": user.company_id},
+        additional_claims={
+            "role": str(user.role),
+            "company_id": user.company_id,
+            **_lifetime_claims("JWT_ACCESS_TOKEN_EXPIRES"),
+        },
     )
     return {
         "access_token": token,
@@ -53,14 +73,20 @@ def session_response(user: User, refresh: bool = True) -> Response:
     response = jsonify(serialise(BoardSession, {"user": user, "expires_in": access["expires_in"]}))
     set_access_cookies(response, access["access_token"])
     if refresh:
-        set_refresh_cookies(response, create_refresh_token(identity=user.id))
+        set_refresh_cookies(response, issue_refresh_token(user))
     return response
 
 
 def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
-    """Load the token's user; a deleted or deactivated user makes the token worthless."""
+    """Load the token's user; a deleted or deactivated user, or ended sessions, void the token."""
     user = db.session.get(User, claims["sub"])
-    return user if user is not None and user.active else None
+    if user is None or not user.active or _session_ended(user, claims):
+        return None
+    return user
+
+
+def _session_ended(user: User, claims: dict[str, Any]) -> bool:
+    return issued_before_sessions_ended(user.sessions_valid_after, float(claims.get("iat", 0)))
 
 
 def has_required_claims(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
@@ -93,8 +119,12 @@ def revoked_token(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
     return error_response(401, "Token has been revoked.")
 
 
-def unknown_user(_header: dict[str, Any], _claims: dict[str, Any]) -> Response:
-    """Answer a token whose user no longer exists or is deactivated."""
+def unknown_user(_header: dict[str, Any], claims: dict[str, Any]) -> Response:
+    """Answer a token whose user no longer exists or is deactivated, or whose session ended."""
+    # The identity map still holds the user `load_user` read: this costs no query.
+    user = db.session.get(User, claims["sub"])
+    if user is not None and user.active:
+        return error_response(401, "The session of this token has been ended.")
     return error_response(401, "The token's user is unknown or deactivated.")
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort
-from sqlalchemy.exc import IntegrityError
 
 from everfresh.auth.models import Role
 from everfresh.companies import schemas
 from everfresh.companies.models import Company
 from everfresh.extensions import db
+from everfresh.web.conflicts import commit_or_conflict
 from everfresh.web.endpoints import endpoint
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.responses import serialise
@@ -17,23 +17,6 @@ from everfresh.web.validation import parse_body, parse_query
 bp = Blueprint("companies", __name__)
 
 NAME_TAKEN = "A company with this name already exists."
-
-
-def _refuse_taken_name(name: str, company_id: str | None = None) -> None:
-    taken = db.session.scalars(
-        db.select(Company.id).where(Company.name == name, Company.id != company_id)
-    ).first()
-    if taken is not None:
-        abort(409, NAME_TAKEN)
-
-
-def _commit_unless_name_taken() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another request took the name between our check and our commit.
-        db.session.rollback()
-        abort(409, NAME_TAKEN)
 
 
 @bp.get("/companies")
@@ -55,10 +38,10 @@ def list_companies():
 def create_company():
     """Create a company, working in `UTC` unless a time zone is given."""
     fields = parse_body(schemas.CreateCompanyRequest)
-    _refuse_taken_name(fields.name)
     company = Company(name=fields.name, timezone=fields.timezone)
     db.session.add(company)
-    _commit_unless_name_taken()
+    # The unique name decides, also between concurrent requests.
+    commit_or_conflict(NAME_TAKEN)
     return serialise(schemas.Company, company)
 
 
@@ -76,9 +59,8 @@ def update_company(company_id: str):
     company = db.session.get(Company, company_id)
     if company is None:
         abort(404, "Company not found.")
-    if "name" in changes.model_fields_set:
-        _refuse_taken_name(changes.name, company.id)
     for name in changes.model_fields_set:
         setattr(company, name, getattr(changes, name))
-    _commit_unless_name_taken()
+    # The unique name decides, also between concurrent requests.
+    commit_or_conflict(NAME_TAKEN)
     return serialise(schemas.Company, company)

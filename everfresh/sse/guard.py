@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import NamedTuple
 
 import gevent
 import redis
@@ -10,7 +12,7 @@ from flask import Flask
 
 from everfresh.auth.access import STAFF_ROLES
 from everfresh.auth.denylist import denylist
-from everfresh.auth.models import Role, User
+from everfresh.auth.models import Role, User, issued_before_sessions_ended
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
 
@@ -20,11 +22,19 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 
 
+class Scope(NamedTuple):
+    """What a user's streams may still show: a company (None: all) and since when tokens count."""
+
+    company_id: str | None
+    sessions_valid_after: datetime | None
+
+
 class StreamGuard:
     """Re-check, once per heartbeat, that every open stream's user and token may still watch.
 
-    A token stays valid until it expires, but an admin who deactivates a user or takes
-    away the staff role, or a user who logs out, expects the live board to go dark now.
+    A token stays valid until it expires, but an admin who deactivates a user, takes away
+    the staff role or ends their sessions, or a user who logs out, expects the live board
+    to go dark now.
     The denylist is shared by every worker and host, so each worker finds its own streams'
     revoked tokens there. One query per worker per interval for users and one for tokens,
     however many streams it holds, keeps that cheap.
@@ -60,10 +70,11 @@ class StreamGuard:
                 db.session.remove()
         closed = 0
         for subscriber in subscribers:
-            user_id = subscriber.user_id
+            scope = scopes.get(subscriber.user_id)
             if (
-                user_id not in scopes
-                or scopes[user_id] not in (None, subscriber.company_id)
+                scope is None
+                or scope.company_id not in (None, subscriber.company_id)
+                or issued_before_sessions_ended(scope.sessions_valid_after, subscriber.issued_at)
                 or subscriber.token_id in revoked
             ):
                 self.broker.unsubscribe(subscriber)
@@ -73,19 +84,20 @@ class StreamGuard:
             log.info("Closed %d streams whose users lost access or logged out", closed)
         return closed
 
-    def _allowed_scopes(self, user_ids: list[str]) -> dict[str, str | None]:
-        # Maps each user who may still watch to their company, or None for a superadmin.
-        scopes: dict[str, str | None] = {}
+    def _allowed_scopes(self, user_ids: list[str]) -> dict[str, Scope]:
+        # Maps each user who may still watch to what their streams may show.
+        scopes: dict[str, Scope] = {}
         for start in range(0, len(user_ids), BATCH_SIZE):
             rows = db.session.execute(
-                db.select(User.id, User.role, User.company_id).where(
+                db.select(User.id, User.role, User.company_id, User.sessions_valid_after).where(
                     User.id.in_(user_ids[start : start + BATCH_SIZE]),
                     User.active.is_(True),
                     User.role.in_([str(role) for role in STAFF_ROLES]),
                 )
             )
             for row in rows:
-                scopes[row.id] = None if row.role == Role.SUPERADMIN else row.company_id
+                company_id = None if row.role == Role.SUPERADMIN else row.company_id
+                scopes[row.id] = Scope(company_id, row.sessions_valid_after)
         return scopes
 
     def _revoked_tokens(self, token_ids: list[str]) -> set[str]:

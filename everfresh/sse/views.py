@@ -10,6 +10,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller
 from everfresh.bookings.schemas import BookingCreatedEvent, BookingUpdatedEvent
+from everfresh.errors import DATABASE_UNAVAILABLE
 from everfresh.eventlog.models import log_position
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed, Draining
@@ -69,6 +70,18 @@ def _event_stream(body: object) -> Response:
     return Response(body, content_type=STREAM_CONTENT_TYPE, headers=STREAM_HEADERS)
 
 
+def _come_back_later(_error: Exception) -> Response:
+    # EventSource gives up for good after a non-200: while the database is down, a new stream
+    # (its token check included) is told to come back, as a draining worker does. Open streams
+    # hold no connection and go on.
+    db.session.remove()
+    return _event_stream([retry_only_frame()])
+
+
+for _unavailable in DATABASE_UNAVAILABLE:
+    bp.register_error_handler(_unavailable, _come_back_later)
+
+
 @bp.get("/sse/events")
 @endpoint(
     "Events",
@@ -118,6 +131,7 @@ def events():
     company_id = visible_company_id(request.args.get("company_id"))
     claims = get_jwt()
     expires_at, token_id = float(claims["exp"]), claims["jti"]
+    issued_at = float(claims["iat"])
     user_id = user.id
     streams, limits = broker(), limiter()
     if request.method == "HEAD":
@@ -135,7 +149,7 @@ def events():
         )
     try:
         # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = streams.subscribe(company_id, user_id, expires_at, token_id)
+        subscriber = streams.subscribe(company_id, user_id, expires_at, token_id, issued_at)
     except Draining:
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])

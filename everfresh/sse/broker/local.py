@@ -92,12 +92,15 @@ class Broker:
         user_id: str,
         expires_at: float,
         token_id: str | None = None,
+        issued_at: float = 0.0,
     ) -> Subscriber:
         """Register a stream for one company's events (every company's when None) until expiry."""
         if self.draining:
             raise Draining
         self.start()
-        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size, token_id)
+        subscriber = Subscriber(
+            company_id, user_id, expires_at, self.queue_size, token_id, issued_at
+        )
         if company_id is None:
             self._all_companies.add(subscriber)
         else:

@@ -30,6 +30,7 @@ class Subscriber:
         "company_id",
         "user_id",
         "token_id",
+        "issued_at",
         "expires_at",
         "closed",
         "registered",
@@ -49,11 +50,14 @@ class Subscriber:
         expires_at: float,
         queue_size: int,
         token_id: str | None = None,
+        issued_at: float = 0.0,
     ) -> None:
         self.company_id = company_id
         self.user_id = user_id
         # The `jti` of the access token the stream was opened with; revoking it ends the stream.
         self.token_id = token_id
+        # When that token was issued: ending the user's sessions ends streams opened with it.
+        self.issued_at = issued_at
         # When the stream's access token expires (epoch seconds); the stream ends then.
         self.expires_at = expires_at
         self.closed: Closed | None = None
