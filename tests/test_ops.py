@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from everfresh import create_app
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import CONNECTION_ESTABLISHED_MESSAGE, as_json
 from everfresh.web.request_timing import KNOWN_METHODS
 from tests.live import free_port
 
@@ -107,7 +107,11 @@ def test_a_stream_is_counted_when_it_ends(client, login_as):
     labels = ("GET", "/sse/events", "200")
     before = requests_counted(*labels)
     response = client.get("/sse/events", headers=login_as("staff"), buffered=False)
-    assert next(iter(response.response)) == CONNECTION_ESTABLISHED
+    greeting = next(iter(response.response))
+    assert greeting.startswith(b"id: ")
+    assert greeting.endswith(
+        b"\ndata: " + as_json(CONNECTION_ESTABLISHED_MESSAGE).encode() + b"\n\n"
+    )
     assert requests_counted(*labels) == before
 
     response.close()
