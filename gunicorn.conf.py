@@ -9,13 +9,26 @@ import os
 import resource
 import shutil
 import signal
-import sys
 import tempfile
+from pathlib import Path
+
+from gunicorn.errors import HaltServer
 
 # The settings model alone: config.py imports pydantic, never the app or a database driver.
-from config import read_settings
+from config import (
+    CONFIGURATION_ERROR_EXIT_STATUS,
+    REFUSAL_FILE_VARIABLE,
+    ConfigurationError,
+    read_settings,
+    refuse_to_start,
+)
 
-settings = read_settings()
+# A master re-executed by SIGUSR2 inherits the old master's file; it makes its own.
+os.environ.pop(REFUSAL_FILE_VARIABLE, None)
+try:
+    settings = read_settings()
+except ConfigurationError as error:
+    refuse_to_start(error)
 
 wsgi_app = "wsgi:app"
 bind = settings.bind
@@ -41,12 +54,15 @@ loglevel = settings.log_level.lower()
 def on_starting(server):
     """Refuse a multi-worker start without Redis, and raise the open-file limit."""
     if server.cfg.workers > 1 and not settings.redis_url:
-        sys.stderr.write(
-            f"EverFresh: refusing to start {server.cfg.workers} workers without REDIS_URL. "
-            "The in-process broker only reaches streams in its own worker, so bookings would "
-            "be lost across workers. Set REDIS_URL, or run one worker (WEB_CONCURRENCY=1).\n"
+        refuse_to_start(
+            ConfigurationError(
+                f"refusing to start {server.cfg.workers} workers without REDIS_URL. "
+                "The in-process broker only reaches streams in its own worker, so bookings "
+                "would be lost across workers. Set REDIS_URL, or run one worker "
+                "(WEB_CONCURRENCY=1)."
+            )
         )
-        sys.exit(3)
+    _prepare_refusal_file()
     _prepare_metrics_directory()
     wanted = server.cfg.workers * server.cfg.worker_connections + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -65,16 +81,45 @@ def _prepare_metrics_directory():
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="everfresh-metrics-")
 
 
+def _prepare_refusal_file():
+    # A worker that refuses the configuration writes why here and exits with status 2, which
+    # gunicorn alone would answer by booting another worker, forever. child_exit reads it.
+    descriptor, path = tempfile.mkstemp(prefix="everfresh-refusal-")
+    os.close(descriptor)
+    os.environ[REFUSAL_FILE_VARIABLE] = path
+
+
+def _refusal():
+    path = os.environ.get(REFUSAL_FILE_VARIABLE, "")
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+_halting = False
+
+
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges (open streams) from the totals."""
+    """Drop a dead worker's live gauges; stop the server when the worker refused its settings."""
+    global _halting
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+    refusal = _refusal()
+    # Once: halting reaps the other workers, which may have refused too, through this hook.
+    if refusal and not _halting:
+        _halting = True
+        server.log.error("EverFresh: %s", refusal)
+        raise HaltServer("EverFresh refused its configuration.", CONFIGURATION_ERROR_EXIT_STATUS)
 
 
 def on_exit(server):
-    """Remove the metrics files of this run."""
+    """Remove the metrics and refusal files of this run."""
     shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+    if os.environ.get(REFUSAL_FILE_VARIABLE):
+        Path(os.environ[REFUSAL_FILE_VARIABLE]).unlink(missing_ok=True)
 
 
 def post_fork(server, worker):
@@ -94,16 +139,14 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Refuse production with demo logins; start the broker and the stop watcher."""
-    from everfresh.demo import DemoLoginsInProduction, refuse_demo_logins_in_production
+    from everfresh.demo import refuse_demo_logins_in_production
     from everfresh.lifecycle import watch_worker
 
     try:
         with worker.wsgi.app_context():
             refuse_demo_logins_in_production()
-    except DemoLoginsInProduction as error:
-        sys.stderr.write(f"EverFresh: {error}\n")
-        # gunicorn's "app failed to load": the master stops instead of booting workers forever.
-        sys.exit(4)
+    except ConfigurationError as error:
+        refuse_to_start(error)
     watch_worker(worker)
 
 

@@ -88,9 +88,11 @@ def test_a_stop_signal_during_a_workers_boot_is_not_lost(settings, signum):
             signal.signal(s, handler)
 
 
-def test_a_bad_number_is_refused_naming_its_variable(settings):
-    from config import SettingsError
-
-    message = "WORKER_CONNECTIONS must be a whole number, got 'lots'"
-    with pytest.raises(SettingsError, match=message):
+def test_a_bad_number_is_refused_naming_its_variable(settings, capsys):
+    with pytest.raises(SystemExit) as exited:
         settings(WORKER_CONNECTIONS="lots")
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "EverFresh: WORKER_CONNECTIONS must be a whole number, got 'lots'\n"
+    )
