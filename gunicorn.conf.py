@@ -14,7 +14,8 @@ from pathlib import Path
 
 from gunicorn.errors import HaltServer
 
-# The settings model alone: config.py imports pydantic, never the app or a database driver.
+# The settings model and the log formatters alone: config.py imports pydantic and
+# log_format.py the standard library, never the app or a database driver.
 from config import (
     CONFIGURATION_ERROR_EXIT_STATUS,
     REFUSAL_FILE_VARIABLE,
@@ -22,6 +23,7 @@ from config import (
     read_settings,
     refuse_to_start,
 )
+from log_format import gunicorn_logging
 
 # A master re-executed by SIGUSR2 inherits the old master's file; it makes its own.
 os.environ.pop(REFUSAL_FILE_VARIABLE, None)
@@ -46,9 +48,14 @@ preload_app = False
 # Several instances (tests, blue/green) must be able to run side by side.
 control_socket_disable = True
 accesslog = settings.access_log or None
-# The path without its query string: a `?token=` must never reach a log.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# The path without its query string: a `?token=` must never reach a log. The request id is the
+# one the app answered with, so an access line and the app's request line can be matched.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 loglevel = settings.log_level.lower()
+# gunicorn's own lines in the app's format, so that with LOG_FORMAT=json every line is JSON.
+logconfig_dict = gunicorn_logging(
+    settings.log_level.upper(), settings.log_format.lower(), settings.access_log
+)
 
 
 def on_starting(server):
@@ -111,6 +118,7 @@ def child_exit(server, worker):
     # Once: halting reaps the other workers, which may have refused too, through this hook.
     if refusal and not _halting:
         _halting = True
+        # Through gunicorn's error log, so that with LOG_FORMAT=json this line is JSON too.
         server.log.error("EverFresh: %s", refusal)
         raise HaltServer("EverFresh refused its configuration.", CONFIGURATION_ERROR_EXIT_STATUS)
 
