@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NoReturn
 
-from pydantic import BeforeValidator, ValidationError, model_validator
+from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -47,8 +48,23 @@ Switch = Annotated[bool, BeforeValidator(_switch)]
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
-class SettingsError(ValueError):
+class ConfigurationError(Exception):
+    """A setting, or a combination of settings, EverFresh refuses to start with."""
+
+
+class SettingsError(ConfigurationError, ValueError):
     """A setting in the environment that cannot be read as its type."""
+
+
+# What `flask` and gunicorn exit with when they refuse the configuration, as click does for a
+# bad command line: a supervisor can tell "fix the settings" from a crash worth restarting.
+CONFIGURATION_ERROR_EXIT_STATUS = 2
+# Set by gunicorn.conf.py in the master: the file a worker leaves its refusal in, so the master
+# reports it once and stops instead of booting worker after worker (see gunicorn.conf.py).
+REFUSAL_FILE_VARIABLE = "EVERFRESH_REFUSAL_FILE"
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 # Settings that are part of how EverFresh works, not choices for an operator.
@@ -168,6 +184,20 @@ class Settings(BaseSettings):
         }
         return {name: value for name, value in stripped.items() if value != ""}
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value.lower() not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}, got {value!r}")
+        return value
+
     def flask_config(self) -> dict[str, Any]:
         """Return these settings as the Flask config keys the app and its extensions read.
 
@@ -260,3 +290,19 @@ def _describe(error: ValidationError) -> str:
         else:
             lines.append(f"{name}: {problem['msg']}, got {problem['input']!r}")
     return "\n".join(lines)
+
+
+def refuse_to_start(error: ConfigurationError) -> NoReturn:
+    """Stop the process over `error`: one line on stderr, exit status 2, no traceback.
+
+    In a gunicorn worker the line goes to the master instead, which prints it once for all
+    its workers and exits with the same status.
+    """
+    message = "; ".join(str(error).splitlines())
+    refusal_file = os.environ.get(REFUSAL_FILE_VARIABLE)
+    if refusal_file:
+        Path(refusal_file).write_text(message)
+    else:
+        sys.stderr.write(f"EverFresh: {message}\n")
+        sys.stderr.flush()
+    sys.exit(CONFIGURATION_ERROR_EXIT_STATUS)

@@ -9,13 +9,28 @@ import os
 import resource
 import shutil
 import signal
-import sys
 import tempfile
+from pathlib import Path
 
-# The settings model alone: config.py imports pydantic, never the app or a database driver.
-from config import read_settings
+from gunicorn.errors import HaltServer
 
-settings = read_settings()
+# The settings model and the log formatters alone: config.py imports pydantic and
+# log_format.py the standard library, never the app or a database driver.
+from config import (
+    CONFIGURATION_ERROR_EXIT_STATUS,
+    REFUSAL_FILE_VARIABLE,
+    ConfigurationError,
+    read_settings,
+    refuse_to_start,
+)
+from log_format import gunicorn_logging
+
+# A master re-executed by SIGUSR2 inherits the old master's file; it makes its own.
+os.environ.pop(REFUSAL_FILE_VARIABLE, None)
+try:
+    settings = read_settings()
+except ConfigurationError as error:
+    refuse_to_start(error)
 
 wsgi_app = "wsgi:app"
 bind = settings.bind
@@ -33,20 +48,28 @@ preload_app = False
 # Several instances (tests, blue/green) must be able to run side by side.
 control_socket_disable = True
 accesslog = settings.access_log or None
-# The path without its query string: a `?token=` must never reach a log.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# The path without its query string: a `?token=` must never reach a log. The request id is the
+# one the app answered with, so an access line and the app's request line can be matched.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 loglevel = settings.log_level.lower()
+# gunicorn's own lines in the app's format, so that with LOG_FORMAT=json every line is JSON.
+logconfig_dict = gunicorn_logging(
+    settings.log_level.upper(), settings.log_format.lower(), settings.access_log
+)
 
 
 def on_starting(server):
     """Refuse a multi-worker start without Redis, and raise the open-file limit."""
     if server.cfg.workers > 1 and not settings.redis_url:
-        sys.stderr.write(
-            f"EverFresh: refusing to start {server.cfg.workers} workers without REDIS_URL. "
-            "The in-process broker only reaches streams in its own worker, so bookings would "
-            "be lost across workers. Set REDIS_URL, or run one worker (WEB_CONCURRENCY=1).\n"
+        refuse_to_start(
+            ConfigurationError(
+                f"refusing to start {server.cfg.workers} workers without REDIS_URL. "
+                "The in-process broker only reaches streams in its own worker, so bookings "
+                "would be lost across workers. Set REDIS_URL, or run one worker "
+                "(WEB_CONCURRENCY=1)."
+            )
         )
-        sys.exit(3)
+    _prepare_refusal_file()
     _prepare_metrics_directory()
     wanted = server.cfg.workers * server.cfg.worker_connections + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -65,16 +88,46 @@ def _prepare_metrics_directory():
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="everfresh-metrics-")
 
 
+def _prepare_refusal_file():
+    # A worker that refuses the configuration writes why here and exits with status 2, which
+    # gunicorn alone would answer by booting another worker, forever. child_exit reads it.
+    descriptor, path = tempfile.mkstemp(prefix="everfresh-refusal-")
+    os.close(descriptor)
+    os.environ[REFUSAL_FILE_VARIABLE] = path
+
+
+def _refusal():
+    path = os.environ.get(REFUSAL_FILE_VARIABLE, "")
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return ""
+
+
+_halting = False
+
+
 def child_exit(server, worker):
-    """Drop a dead worker's live gauges (open streams) from the totals."""
+    """Drop a dead worker's live gauges; stop the server when the worker refused its settings."""
+    global _halting
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+    refusal = _refusal()
+    # Once: halting reaps the other workers, which may have refused too, through this hook.
+    if refusal and not _halting:
+        _halting = True
+        # Through gunicorn's error log, so that with LOG_FORMAT=json this line is JSON too.
+        server.log.error("EverFresh: %s", refusal)
+        raise HaltServer("EverFresh refused its configuration.", CONFIGURATION_ERROR_EXIT_STATUS)
 
 
 def on_exit(server):
-    """Remove the metrics files of this run."""
+    """Remove the metrics and refusal files of this run."""
     shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+    if os.environ.get(REFUSAL_FILE_VARIABLE):
+        Path(os.environ[REFUSAL_FILE_VARIABLE]).unlink(missing_ok=True)
 
 
 def post_fork(server, worker):
@@ -94,16 +147,14 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     """Refuse production with demo logins; start the broker and the stop watcher."""
-    from everfresh.demo import DemoLoginsInProduction, refuse_demo_logins_in_production
+    from everfresh.demo import refuse_demo_logins_in_production
     from everfresh.lifecycle import watch_worker
 
     try:
         with worker.wsgi.app_context():
             refuse_demo_logins_in_production()
-    except DemoLoginsInProduction as error:
-        sys.stderr.write(f"EverFresh: {error}\n")
-        # gunicorn's "app failed to load": the master stops instead of booting workers forever.
-        sys.exit(4)
+    except ConfigurationError as error:
+        refuse_to_start(error)
     watch_worker(worker)
 
 

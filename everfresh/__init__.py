@@ -22,6 +22,7 @@ from everfresh.web import (
     cors,
     json_depth,
     proxy,
+    request_id,
     request_log,
     request_timing,
     security_headers,
@@ -40,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None, environment: str | None 
     app.config.from_mapping(config or {})
     app.json.sort_keys = False
     request_log.init_app(app)
+    request_id.init_app(app)
     request_timing.init_app(app)
     ensure_signing_key(app)
     ensure_tokens_stay_out_of_logs(app)

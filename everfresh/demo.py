@@ -16,6 +16,7 @@ import click
 from flask import Flask, appcontext_pushed, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from config import CONFIGURATION_ERROR_EXIT_STATUS
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer, Service, Staff
@@ -224,7 +225,10 @@ def _refuse_for_command() -> None:
     try:
         refuse_demo_logins_in_production()
     except DemoLoginsInProduction as error:
-        raise click.ClickException(str(error)) from None
+        refusal = click.ClickException(str(error))
+        # The status every configuration refusal exits with (config.refuse_to_start).
+        refusal.exit_code = CONFIGURATION_ERROR_EXIT_STATUS
+        raise refusal from None
 
 
 def _refuse_demo_logins_before_command(_app: Flask, **_extra: object) -> None:

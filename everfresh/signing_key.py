@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from config import ConfigurationError
+
 MIN_KEY_BYTES = 32
 # Bits per character of the key's own character frequencies. Random keys in any usual alphabet
 # clear it (32 hex digits, the poorest, average 3.66 and fall under 3.0 about once in 13,000
@@ -17,7 +19,7 @@ MIN_KEY_BYTES = 32
 MIN_KEY_BITS_PER_CHARACTER = 3.0
 
 
-class InsecureConfiguration(RuntimeError):
+class InsecureConfiguration(ConfigurationError, RuntimeError):
     """Raised at start-up when a setting would make the service unsafe to run."""
 
 

@@ -88,9 +88,47 @@ def test_a_stop_signal_during_a_workers_boot_is_not_lost(settings, signum):
             signal.signal(s, handler)
 
 
-def test_a_bad_number_is_refused_naming_its_variable(settings):
-    from config import SettingsError
-
-    message = "WORKER_CONNECTIONS must be a whole number, got 'lots'"
-    with pytest.raises(SettingsError, match=message):
+def test_a_bad_number_is_refused_naming_its_variable(settings, capsys):
+    with pytest.raises(SystemExit) as exited:
         settings(WORKER_CONNECTIONS="lots")
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "EverFresh: WORKER_CONNECTIONS must be a whole number, got 'lots'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("log_format", "formatter"), [("json", "JsonFormatter"), ("text", "TextFormatter")]
+)
+def test_gunicorn_writes_its_own_lines_in_the_apps_format(settings, log_format, formatter):
+    import log_format as formats
+
+    config = settings(LOG_FORMAT=log_format, LOG_LEVEL="warning")["logconfig_dict"]
+
+    assert config["formatters"]["everfresh"] == {"()": getattr(formats, formatter)}
+    assert config["root"] == {"level": "WARNING", "handlers": ["stderr"]}
+    assert config["loggers"]["gunicorn.error"]["handlers"] == ["stderr"]
+
+
+@pytest.mark.parametrize(
+    ("access_log", "handler", "level"),
+    [
+        ("", None, "WARNING"),
+        ("-", {"stream": "ext://sys.stdout"}, "INFO"),
+        ("/var/log/everfresh/access.log", {"filename": "/var/log/everfresh/access.log"}, "INFO"),
+    ],
+    ids=["off", "stdout", "file"],
+)
+def test_the_access_log_goes_where_access_log_says(settings, access_log, handler, level):
+    loaded = settings(ACCESS_LOG=access_log)
+    config = loaded["logconfig_dict"]
+
+    access = config["loggers"]["gunicorn.access"]
+    assert (access["level"], access["propagate"]) == (level, False)
+    if handler is None:
+        assert (access["handlers"], "access" in config["handlers"]) == ([], False)
+    else:
+        assert access["handlers"] == ["access"]
+        assert handler.items() <= config["handlers"]["access"].items()
+    assert loaded["access_log_format"].endswith(" %({x-request-id}o)s")

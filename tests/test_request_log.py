@@ -1,17 +1,20 @@
-"""Check the request log: one line per request, by route, as text or JSON, with no secrets."""
+"""Check the request log: one line per request, by route and request id, with no secrets."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 
 import pytest
 
+from config import SettingsError
 from everfresh import create_app
 from everfresh.sse.frames import connection_established_frame
-from everfresh.web.request_log import JsonFormatter, configure_logging
+from everfresh.web.request_log import configure_logging
+from log_format import JsonFormatter, TextFormatter
 
 PASSWORD = "everfresh-demo"
 
@@ -46,7 +49,10 @@ def test_each_request_logs_one_line_with_method_route_status_and_duration(
     [line] = lines_of(request_log)
     assert (line.method, line.route, line.status) == (method, route, status)
     assert isinstance(line.duration_ms, float) and line.duration_ms >= 0
-    assert line.getMessage() == f"{method} {route} {status} {line.duration_ms:.1f}ms"
+    assert line.request_id == response.headers["X-Request-ID"]
+    assert line.getMessage() == (
+        f"{method} {route} {status} {line.duration_ms:.1f}ms request_id={line.request_id}"
+    )
 
 
 def test_a_made_up_method_is_logged_as_other(client, request_log):
@@ -101,6 +107,7 @@ def test_json_lines_carry_the_request_fields(client, request_log):
         "route",
         "status",
         "duration_ms",
+        "request_id",
     }
     assert entry["logger"] == "everfresh.request"
     assert (entry["method"], entry["route"], entry["status"]) == ("GET", "/healthz", 200)
@@ -124,7 +131,9 @@ def test_json_formatter_keeps_a_plain_record_on_one_line_with_its_exception():
     assert "method" not in entry
 
 
-@pytest.mark.parametrize(("log_format", "formatter"), [("json", JsonFormatter), ("text", None)])
+@pytest.mark.parametrize(
+    ("log_format", "formatter"), [("json", JsonFormatter), ("text", TextFormatter)]
+)
 def test_log_format_picks_the_formatter_of_a_fresh_process(monkeypatch, log_format, formatter):
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", [])
@@ -132,13 +141,93 @@ def test_log_format_picks_the_formatter_of_a_fresh_process(monkeypatch, log_form
     configure_logging("INFO", log_format)
 
     [handler] = root.handlers
-    assert isinstance(handler.formatter, formatter or logging.Formatter)
-    assert not isinstance(handler.formatter, JsonFormatter) or log_format == "json"
+    assert type(handler.formatter) is formatter
 
 
 def test_an_unknown_log_format_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="LOG_FORMAT must be one of text, json, got 'xml'"):
+    with pytest.raises(SettingsError, match="LOG_FORMAT must be one of text, json, got 'xml'"):
         create_app({"LOG_FORMAT": "xml"}, environment="testing")
+
+
+def test_text_lines_start_with_a_utc_timestamp(client, request_log):
+    client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+
+    [line] = lines_of(request_log)
+    line.created, line.msecs = 1796083141.123, 123.0  # 2026-11-30 23:59:01.123 UTC
+    assert re.fullmatch(
+        r"2026-11-30 23:59:01\.123 INFO everfresh\.request GET /healthz 200 "
+        r"\d+\.\dms request_id=abc-123",
+        TextFormatter().format(line),
+    )
+
+
+# --- Request ids --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["abc-123", "A.b_C-9", "0" * 128, "1f0e3d2c-aaaa-4bbb-8ccc-0123456789ab"],
+)
+def test_a_well_formed_request_id_is_echoed_and_logged(client, request_log, given):
+    response = client.get("/healthz", headers={"X-Request-ID": given})
+
+    assert response.headers["X-Request-ID"] == given
+    [line] = lines_of(request_log)
+    assert line.request_id == given
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["", "0" * 129, "two words", "line\nbreak", "carriage\rreturn", "caf\u00e9", "a;b", "{x}"],
+    ids=[
+        "empty",
+        "too-long",
+        "space",
+        "newline",
+        "carriage-return",
+        "non-ascii",
+        "semicolon",
+        "braces",
+    ],
+)
+def test_a_malformed_request_id_is_replaced_by_a_generated_one(client, request_log, given):
+    # Straight into the WSGI environ: the test client, like gunicorn, refuses some in a header.
+    response = client.get("/healthz", environ_overrides={"HTTP_X_REQUEST_ID": given})
+
+    generated = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    [line] = lines_of(request_log)
+    assert line.request_id == generated
+
+
+def test_each_request_without_an_id_gets_its_own(client, request_log):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+
+    assert first != second
+    assert [line.request_id for line in lines_of(request_log)] == [first, second]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no/such/page", 404), ("BREW", "/healthz", 405), ("POST", "/customers", 401)],
+)
+def test_error_answers_carry_the_request_id_too(client, request_log, method, path, status):
+    response = client.open(path, method=method, headers={"X-Request-ID": "error-1"})
+
+    assert (response.status_code, response.headers["X-Request-ID"]) == (status, "error-1")
+    [line] = lines_of(request_log)
+    assert line.request_id == "error-1"
+
+
+def test_a_stream_carries_its_request_id_into_its_line(client, login_as, request_log):
+    headers = {**login_as("staff"), "X-Request-ID": "stream-1"}
+    response = client.get("/sse/events", headers=headers, buffered=False)
+    assert response.headers["X-Request-ID"] == "stream-1"
+    response.close()
+
+    [line] = lines_of(request_log)
+    assert (line.route, line.request_id) == ("/sse/events", "stream-1")
 
 
 @pytest.mark.live
@@ -151,7 +240,7 @@ def test_gunicorn_writes_json_lines_without_secrets(live_server):
         assert stream.next_frame().data is not None
 
     def request_lines() -> list[dict]:
-        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+        lines = [json.loads(line) for line in server.log().splitlines()]
         return [line for line in lines if line["logger"] == "everfresh.request"]
 
     deadline = time.monotonic() + 5
@@ -163,3 +252,51 @@ def test_gunicorn_writes_json_lines_without_secrets(live_server):
     assert ("GET", "/sse/events", 200) in routes
     assert token not in server.log()
     assert PASSWORD not in server.log()
+
+
+def wait_for_lines(server, wanted: int, logger: str) -> list[str]:
+    """Return the server's output once it holds `wanted` lines mentioning `logger`."""
+    deadline = time.monotonic() + 10
+    while server.log().count(logger) < wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server.log().splitlines()
+
+
+@pytest.mark.live
+def test_with_json_every_line_gunicorn_writes_is_json(live_server):
+    server = live_server(LOG_FORMAT="json", ACCESS_LOG="-")
+    answer = server.request("GET", "/healthz", headers={"X-Request-ID": "trace-me-1"})
+    malformed = server.request("GET", "/healthz", headers={"X-Request-ID": "has space"})
+    server.request("GET", "/no/such/page")
+
+    lines = wait_for_lines(server, 6, "gunicorn.access")
+    entries = [json.loads(line) for line in lines]
+
+    assert answer.headers["x-request-id"] == "trace-me-1"
+    generated = malformed.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    loggers = {entry["logger"] for entry in entries}
+    assert {"gunicorn.error", "gunicorn.access", "everfresh.request"} <= loggers
+    assert any(entry["message"].startswith("Booting worker") for entry in entries)
+    requests = [entry for entry in entries if entry["logger"] == "everfresh.request"]
+    ids = [(entry["route"], entry["request_id"]) for entry in requests]
+    assert ("/healthz", "trace-me-1") in ids
+    assert ("/healthz", generated) in ids
+    access = [entry["message"] for entry in entries if entry["logger"] == "gunicorn.access"]
+    assert any(message.endswith(" trace-me-1") for message in access)
+    assert any(message.endswith(f" {generated}") for message in access)
+    assert "has space" not in server.log()
+
+
+@pytest.mark.live
+def test_in_text_every_line_gunicorn_writes_starts_with_a_timestamp(live_server):
+    server = live_server(LOG_FORMAT="text", ACCESS_LOG="-")
+    server.request("GET", "/healthz", headers={"X-Request-ID": "trace-me-2"})
+
+    lines = wait_for_lines(server, 3, "gunicorn.access")
+
+    timestamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [A-Z]+ \S+ "
+    assert [line for line in lines if not re.match(timestamp, line)] == []
+    request_line = r".* INFO everfresh\.request GET /healthz 200 \d+\.\dms request_id=trace-me-2"
+    assert len([line for line in lines if re.fullmatch(request_line, line)]) == 1
+    assert any("gunicorn.access" in line and line.endswith(" trace-me-2") for line in lines)

@@ -19,6 +19,12 @@ from everfresh.extensions import db
         ("WEB_CONCURRENCY", "two", "WEB_CONCURRENCY must be a whole number, got 'two'"),
         ("SSE_QUERY_TOKEN", "maybe", "SSE_QUERY_TOKEN must be true or false, got 'maybe'"),
         ("JWT_COOKIE_SECURE", "Y", "JWT_COOKIE_SECURE must be true or false, got 'y'"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be one of text, json, got 'xml'"),
+        (
+            "LOG_LEVEL",
+            "loud",
+            "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'loud'",
+        ),
     ],
 )
 def test_a_value_of_the_wrong_type_is_named_in_one_message(monkeypatch, name, value, message):
@@ -157,3 +163,13 @@ def test_a_bad_variable_stops_the_app_from_starting(monkeypatch):
 
     with pytest.raises(SettingsError, match="SSE_REPLAY_HOURS must be a whole number, got 'a day'"):
         create_app(environment="testing")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [("LOG_FORMAT", "JSON", "json"), ("LOG_LEVEL", "warning", "WARNING")],
+)
+def test_log_choices_are_read_in_any_case(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+
+    assert read_settings("development").flask_config()[name] == expected

@@ -172,4 +172,4 @@ def test_several_workers_without_redis_refuse_to_start(live_server):
     with pytest.raises(RuntimeError) as failure:
         live_server(WEB_CONCURRENCY="2", REDIS_URL="")
     assert "REDIS_URL" in str(failure.value)
-    assert "exited with 3" in str(failure.value)
+    assert "exited with 2" in str(failure.value)

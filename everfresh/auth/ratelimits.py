@@ -23,6 +23,7 @@ from flask_limiter import RateLimitExceeded
 from limits import parse_many
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from config import SettingsError
 from everfresh.errors import handle_http_exception
 from everfresh.extensions import limiter
 
@@ -118,7 +119,7 @@ def init_app(app: Flask) -> None:
         try:
             parse_many(app.config[name])
         except ValueError:
-            raise ValueError(
+            raise SettingsError(
                 f'{name} must be a rate such as "5/minute" or "100/hour", got {app.config[name]!r}'
             ) from None
     redis_url = app.config["REDIS_URL"]

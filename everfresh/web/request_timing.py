@@ -12,6 +12,7 @@ import time
 from flask import Flask, Response, g, request
 
 from everfresh.metrics import observe_request
+from everfresh.web.request_id import request_id
 from everfresh.web.request_log import log_request
 
 # The methods of RFC 9110 a client of this API sends; anything else is labelled `other`.
@@ -43,10 +44,12 @@ def _record_when_finished(response: Response) -> Response:
     method = method_label(request.method)
     route = route_label()
     status = response.status_code
+    # Read now: a stream's line is written after its request context is gone.
+    identifier = request_id()
 
     def record() -> None:
         seconds = time.perf_counter() - started
-        log_request(method, route, status, seconds)
+        log_request(method, route, status, seconds, identifier)
         observe_request(method, route, status, seconds)
 
     if response.is_streamed:
