@@ -60,6 +60,8 @@ class Config:
     REDIS_URL = env_str("REDIS_URL")
     # Namespaces every Redis channel and key, so several deployments can share one Redis.
     REDIS_PREFIX = env_str("REDIS_PREFIX", "everfresh")
+    # REDIS_URL names one node of a Redis Cluster: sharded pub/sub, one channel per company.
+    REDIS_CLUSTER = env_bool("REDIS_CLUSTER", False)
 
     # Signs every token; required in production, generated once into instance/ elsewhere.
     JWT_SECRET_KEY = env_str("JWT_SECRET_KEY")

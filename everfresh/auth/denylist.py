@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import redis
 from flask import Flask, abort, current_app
 from sqlalchemy import String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everfresh.extensions import db, jwt
+from everfresh.redis_clients import REDIS_ERRORS, redis_client
 from everfresh.timestamps import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,9 @@ class DatabaseDenylist:
 class RedisDenylist:
     """Keep revoked token ids as Redis keys that expire with the tokens, shared by every worker."""
 
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+    def __init__(self, redis_url: str, prefix: str, cluster: bool = False) -> None:
+        # One key per token: nothing needs two keys in one cluster slot.
+        self._redis = redis_client(redis_url, cluster, timeout=1)
         self._prefix = f"{prefix}:revoked-token:"
 
     def deny(self, jti: str, expires_at: datetime) -> None:
@@ -75,7 +76,7 @@ class RedisDenylist:
             return
         try:
             self._redis.set(self._prefix + jti, 1, ex=seconds)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             # The client keeps its token and can log out again; nothing pretends to be revoked.
             abort(503, "Logging out is unavailable; try again shortly.")
 
@@ -104,7 +105,7 @@ def is_token_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
         return False
     try:
         return denylist().is_denied(jti)
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         # During a Redis outage bookings and streams go on, as they do for the broker, on
         # access tokens, which expire within minutes. Refresh tokens live for weeks and mint
         # new access: those wait until the denylist answers again.
@@ -124,5 +125,7 @@ def init_app(app: Flask) -> None:
     """Keep the app's revoked tokens in Redis when `REDIS_URL` is set, else in the database."""
     redis_url = app.config["REDIS_URL"]
     app.extensions[EXTENSION_KEY] = (
-        RedisDenylist(redis_url, app.config["REDIS_PREFIX"]) if redis_url else DatabaseDenylist()
+        RedisDenylist(redis_url, app.config["REDIS_PREFIX"], app.config["REDIS_CLUSTER"])
+        if redis_url
+        else DatabaseDenylist()
     )
