@@ -21,6 +21,7 @@ from everfresh.auth.models import User  # noqa: E402
 from everfresh.catalog.models import Customer, Service, Staff  # noqa: E402
 from everfresh.companies.models import Company  # noqa: E402
 from everfresh.extensions import db  # noqa: E402
+from tests.cluster import RedisClusterServers  # noqa: E402
 from tests.live import LiveServer, PrivateRedis, prepare_database, reset_to_demo  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -190,3 +191,16 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """Run one six-node Redis Cluster (three masters, three replicas) for the session."""
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+        unavailable("redis-server and redis-cli are not installed")
+    cluster = RedisClusterServers(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

@@ -163,7 +163,7 @@ class RedisClusterBroker(RedisBroker):
                     log.info("Redis Cluster subscriptions are back; catching streams up")
                     self._catch_up()
             except self._redis_errors as error:
-                if not self._broken:
+                if self.connected:
                     log.warning("Lost the Redis Cluster subscription (%s); reconnecting", error)
                 self._break(datetime.now(UTC))
                 gevent.sleep(backoff)
@@ -243,7 +243,8 @@ class RedisClusterBroker(RedisBroker):
         except Exception as error:
             # Whatever broke the read, a rebuilt subscription and a catch-up mend it.
             if pubsub is self._pubsub and not self._broken:
-                log.warning("Lost the Redis Cluster node %s (%s); reconnecting", node.name, error)
+                if self.connected:
+                    log.warning("Lost Redis Cluster node %s (%s); reconnecting", node.name, error)
                 self._break(self._heard_at.get(node.name, datetime.now(UTC)))
 
     def _handle(self, message: dict) -> None:
