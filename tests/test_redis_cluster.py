@@ -127,6 +127,7 @@ def test_leases_denylist_and_login_limits_live_in_the_cluster(
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": "3/minute",
         },
     )
+    assert server.request("GET", "/readyz").status == 200
     token = server.login(STAFF["everfresh"])
     with open_stream(server, token):
         # The lease is shared by both workers, wherever the second stream lands.

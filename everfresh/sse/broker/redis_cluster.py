@@ -200,7 +200,8 @@ class RedisClusterBroker(RedisBroker):
             pubsub.sunsubscribe(channel)
             self._requested.discard(channel)
             self._leaving[channel] += 1
-            self._confirmed.pop(channel, None)
+            # Cleared, not dropped: a stream that wants the channel again may wait on it.
+            self._confirmed[channel].clear()
 
     def _all_confirmed(self) -> bool:
         return all(
@@ -256,9 +257,8 @@ class RedisClusterBroker(RedisBroker):
             return
         channel = message["channel"].decode()
         if kind == "ssubscribe":
-            confirmed = self._confirmed.get(channel)
-            if confirmed is not None and channel in self._requested:
-                confirmed.set()
+            if channel in self._requested:
+                self._confirmed.setdefault(channel, Event()).set()
                 self._changed.set()
         elif self._leaving[channel] > 0:
             self._leaving[channel] -= 1
