@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import redis
@@ -23,6 +24,8 @@ def cluster_settings(redis_cluster, redis_prefix) -> dict[str, str]:
         "REDIS_PREFIX": redis_prefix,
         "WEB_CONCURRENCY": "2",
         "SSE_MAX_STREAMS_PER_USER": "100",
+        # Streams a client closed are noticed at the next heartbeat.
+        "SSE_HEARTBEAT_SECONDS": "1",
     }
 
 
@@ -55,8 +58,15 @@ def company_id(server: LiveServer, token: str) -> str:
     return server.request("GET", "/auth/me", token=token).body["company_id"]
 
 
+def shard_subscribers(redis_cluster, channel: str) -> int:
+    """Return how many connections the cluster has subscribed to a shard channel."""
+    node = redis.Redis(port=redis_cluster.master_of(channel))
+    [(_name, count)] = node.execute_command("PUBSUB SHARDNUMSUB", channel)
+    return count
+
+
 def test_each_company_reaches_only_its_streams_and_workers_hear_only_their_companies(
-    live_server, postgres_url, cluster_settings
+    live_server, postgres_url, redis_cluster, cluster_settings, redis_prefix
 ):
     prepare_database(postgres_url)
     first = live_server(postgres_url, **cluster_settings)
@@ -113,6 +123,21 @@ def test_each_company_reaches_only_its_streams_and_workers_hear_only_their_compa
         + second.metric("everfresh_events_published_total")
         == published
     )
+
+    # Each worker left a company's channel after its last stream of that company closed.
+    channels = {
+        company: f"{redis_prefix}:events:{company_id(first, token)}"
+        for company, token in tokens.items()
+    }
+    # One worker of the first instance, one or both of the second.
+    assert shard_subscribers(redis_cluster, channels["brighthome"]) in (2, 3)
+    for stream in on_first["brighthome"] + on_second["brighthome"]:
+        stream.close()
+    deadline = time.monotonic() + 20
+    while shard_subscribers(redis_cluster, channels["brighthome"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert shard_subscribers(redis_cluster, channels["brighthome"]) == 0
+    assert shard_subscribers(redis_cluster, channels["everfresh"]) in (2, 3)
 
 
 def test_leases_denylist_and_login_limits_live_in_the_cluster(
