@@ -8,6 +8,7 @@ import time
 import pytest
 import redis
 
+from everfresh.redis_clients import limits_storage_uri, redis_client
 from tests.live import LiveServer, SSEStream, prepare_database
 
 pytestmark = pytest.mark.live
@@ -63,6 +64,31 @@ def shard_subscribers(redis_cluster, channel: str) -> int:
     node = redis.Redis(port=redis_cluster.master_of(channel))
     [(_name, count)] = node.execute_command("PUBSUB SHARDNUMSUB", channel)
     return count
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster", "expected"),
+    [
+        ("redis://10.0.0.5:6379/0", False, "redis://10.0.0.5:6379/0"),
+        ("redis://10.0.0.5:6379/0", True, "redis+cluster://10.0.0.5:6379"),
+        ("redis://:secret@node-1:7000", True, "redis+cluster://:secret@node-1:7000"),
+        ("rediss://user:secret@node-1:7000/0", True, "redis+cluster://user:secret@node-1:7000"),
+    ],
+)
+def test_login_limits_are_stored_through_the_matching_limits_scheme(url, cluster, expected):
+    assert limits_storage_uri(url, cluster) == expected
+
+
+def test_the_setting_chooses_a_cluster_client_or_a_single_server_client(redis_cluster):
+    single = redis_client("redis://127.0.0.1:1/0", cluster=False, timeout=1)
+    assert type(single) is redis.Redis
+    assert single.connection_pool.connection_kwargs["socket_timeout"] == 1
+
+    client = redis_client(redis_cluster.url, cluster=True, timeout=1)
+    assert type(client) is redis.RedisCluster
+    # Found through one node: every master of the cluster.
+    assert sorted(node.port for node in client.get_primaries()) == redis_cluster.master_ports()
+    client.close()
 
 
 def test_each_company_reaches_only_its_streams_and_workers_hear_only_their_companies(
