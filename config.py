@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Namespaces every Redis channel and key, so several deployments can share one Redis.
     redis_prefix: str = "everfresh"
+    # REDIS_URL names one node of a Redis Cluster: sharded pub/sub, one channel per company.
+    redis_cluster: Switch = False
 
     # Signs every token; required in production, generated once into instance/ elsewhere.
     jwt_secret_key: str = ""

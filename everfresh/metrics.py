@@ -26,6 +26,16 @@ EVENTS_DROPPED = Counter(
 SLOW_CONSUMERS_DROPPED = Counter(
     "everfresh_slow_consumers_dropped", "Streams ended because their client stopped reading."
 )
+BROKER_MESSAGES_RECEIVED = Counter(
+    "everfresh_broker_messages_received",
+    "Event messages taken off Redis Cluster pub/sub, by channel: a company's, or all companies'.",
+    ["channel"],
+)
+BROKER_MESSAGES_UNNEEDED = Counter(
+    "everfresh_broker_messages_unneeded",
+    "Event messages that reached a worker holding no stream they were for, by channel.",
+    ["channel"],
+)
 # Labelled from a bounded set only (see everfresh/web/request_timing.py): every distinct
 # label value is a series kept in each worker's memory and in every scrape.
 REQUEST_DURATION = Histogram(

@@ -104,3 +104,18 @@ def test_any_hashable_key_works_for_one_line_across_every_key():
     assert resequencer.receive(None, 100, "e100", now=0.0) == ["e100"]
     assert resequencer.receive(None, 102, "e102", now=0.0) == []
     assert resequencer.receive(None, 101, "e101", now=0.0) == ["e101", "e102"]
+
+
+def test_a_forgotten_key_starts_a_new_line_with_its_next_item(resequencer):
+    resequencer.receive("comp_a", 1, "a1", now=0.0)
+    resequencer.receive("comp_a", 3, "a3", now=0.1)
+    resequencer.receive("comp_b", 1, "b1", now=0.1)
+
+    resequencer.forget("comp_a")
+
+    assert resequencer.keys() == ["comp_b"]
+    assert resequencer.next_deadline() is None
+    assert resequencer.expire(now=10.0) == []
+    # Long after, at number 40: passed at once, not held for 2 to 39.
+    assert resequencer.receive("comp_a", 40, "a40", now=10.0) == ["a40"]
+    assert resequencer.receive("comp_a", 41, "a41", now=10.0) == ["a41"]

@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import redis
 from flask import Flask, abort, current_app
 from sqlalchemy import String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everfresh.extensions import db, jwt
+from everfresh.redis_clients import REDIS_ERRORS, redis_client
 from everfresh.timestamps import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,8 +75,9 @@ class DatabaseDenylist:
 class RedisDenylist:
     """Keep revoked token ids as Redis keys that expire with the tokens, shared by every worker."""
 
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+    def __init__(self, redis_url: str, prefix: str, cluster: bool = False) -> None:
+        # One key per token: nothing needs two keys in one cluster slot.
+        self._redis = redis_client(redis_url, cluster, timeout=1)
         self._prefix = f"{prefix}:revoked-token:"
 
     def deny(self, jti: str, expires_at: datetime) -> None:
@@ -86,7 +87,7 @@ class RedisDenylist:
             return
         try:
             self._redis.set(self._prefix + jti, 1, ex=seconds)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             # The client keeps its token and can log out again; nothing pretends to be revoked.
             abort(503, "Logging out is unavailable; try again shortly.")
 
@@ -95,10 +96,13 @@ class RedisDenylist:
         return bool(self._redis.exists(self._prefix + jti))
 
     def denied_among(self, jtis: list[str]) -> set[str]:
-        """Read the tokens' keys in one MGET; raises redis.RedisError during an outage."""
+        """Read the tokens' keys in one MGET (one per node on a cluster); raises during outages."""
         if not jtis:
             return set()
-        found = self._redis.mget([self._prefix + jti for jti in jtis])
+        # On a Redis Cluster the keys sit in different slots, which one MGET cannot span;
+        # mget_nonatomic sends each node its share.
+        read = getattr(self._redis, "mget_nonatomic", self._redis.mget)
+        found = read([self._prefix + jti for jti in jtis])
         return {jti for jti, value in zip(jtis, found, strict=True) if value is not None}
 
 
@@ -121,7 +125,7 @@ def is_token_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
         return False
     try:
         return denylist().is_denied(jti)
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         # During a Redis outage bookings and streams go on, as they do for the broker, on
         # access tokens, which expire within minutes. Refresh tokens live for weeks and mint
         # new access: those wait until the denylist answers again.
@@ -142,5 +146,7 @@ def init_app(app: Flask) -> None:
     jwt.token_in_blocklist_loader(is_token_revoked)
     redis_url = app.config["REDIS_URL"]
     app.extensions[EXTENSION_KEY] = (
-        RedisDenylist(redis_url, app.config["REDIS_PREFIX"]) if redis_url else DatabaseDenylist()
+        RedisDenylist(redis_url, app.config["REDIS_PREFIX"], app.config["REDIS_CLUSTER"])
+        if redis_url
+        else DatabaseDenylist()
     )

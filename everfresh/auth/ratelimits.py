@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, TooManyRequests
 from config import SettingsError
 from everfresh.errors import handle_http_exception
 from everfresh.extensions import limiter
+from everfresh.redis_clients import limits_storage_uri
 
 ViewT = TypeVar("ViewT", bound=Callable[..., object])
 
@@ -122,17 +123,21 @@ def init_app(app: Flask) -> None:
             raise SettingsError(
                 f'{name} must be a rate such as "5/minute" or "100/hour", got {app.config[name]!r}'
             ) from None
-    redis_url = app.config["REDIS_URL"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    redis_url, cluster = app.config["REDIS_URL"], app.config["REDIS_CLUSTER"]
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI",
+        limits_storage_uri(redis_url, cluster) if redis_url else "memory://",
+    )
     if redis_url:
-        app.config.setdefault(
-            "RATELIMIT_STORAGE_OPTIONS",
-            # Short timeouts: during an outage logins fall back to memory, they do not hang.
-            {
-                "key_prefix": f"{app.config['REDIS_PREFIX']}:login-limits",
-                "socket_connect_timeout": 1,
-                "socket_timeout": 1,
-            },
-        )
+        # Short timeouts: during an outage logins fall back to memory, they do not hang.
+        # Each limit is one key (a moving window), so a cluster needs no shared slot.
+        options = {
+            "key_prefix": f"{app.config['REDIS_PREFIX']}:login-limits",
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+        }
+        if cluster and redis_url.startswith("rediss://"):
+            options["ssl"] = True
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, too_many_attempts)

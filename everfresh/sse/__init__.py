@@ -7,7 +7,7 @@ from functools import partial
 from flask import Flask
 
 from everfresh.signals import booking_created, booking_updated
-from everfresh.sse.broker import Broker, RedisBroker
+from everfresh.sse.broker import Broker, RedisBroker, RedisClusterBroker
 from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RedisStreamLimiter, StreamLimiter
@@ -20,10 +20,12 @@ def init_app(app: Flask) -> None:
     streams = (app.config["SSE_QUEUE_SIZE"], app.config["SSE_HEARTBEAT_SECONDS"], KEEP_ALIVE)
     max_streams = app.config["SSE_MAX_STREAMS_PER_USER"]
     redis_url, prefix = app.config["REDIS_URL"], app.config["REDIS_PREFIX"]
+    cluster = app.config["REDIS_CLUSTER"]
     if redis_url:
-        broker = RedisBroker(*streams, redis_url, prefix)
+        broker_class = RedisClusterBroker if cluster else RedisBroker
+        broker = broker_class(*streams, redis_url, prefix)
         broker.catch_up = partial(catch_up_from_log, app)
-        limiter = RedisStreamLimiter(max_streams, redis_url, prefix)
+        limiter = RedisStreamLimiter(max_streams, redis_url, prefix, cluster)
     else:
         broker = Broker(*streams)
         limiter = StreamLimiter(max_streams)

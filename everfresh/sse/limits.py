@@ -8,7 +8,8 @@ import uuid
 from collections import Counter
 
 import gevent
-import redis
+
+from everfresh.redis_clients import REDIS_ERRORS, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,12 @@ class RedisStreamLimiter(StreamLimiter):
     # How long a crashed worker's streams still count against their users.
     LEASE_SECONDS = 30
 
-    def __init__(self, max_streams: int, redis_url: str, prefix: str) -> None:
+    def __init__(
+        self, max_streams: int, redis_url: str, prefix: str, cluster: bool = False
+    ) -> None:
         super().__init__(max_streams)
-        self._redis = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+        # One key per user, so the script below and each renewal touch a single cluster slot.
+        self._redis = redis_client(redis_url, cluster, timeout=1)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._prefix = f"{prefix}:streams:"
         self._leases: dict[str, str] = {}
@@ -75,7 +79,7 @@ class RedisStreamLimiter(StreamLimiter):
                 keys=[self._prefix + user_id],
                 args=[now, now + self.LEASE_SECONDS, self.max_streams, lease, self.LEASE_SECONDS],
             )
-        except redis.RedisError as error:
+        except REDIS_ERRORS as error:
             # Streams matter more than the cap during an outage; the local count still holds.
             log.warning("Stream limit check fell back to this worker (%s)", error)
             local_lease = super().acquire(user_id)
@@ -96,7 +100,7 @@ class RedisStreamLimiter(StreamLimiter):
             return
         try:
             self._redis.zrem(self._prefix + user_id, lease)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             pass  # The lease lapses by itself within LEASE_SECONDS.
 
     def _renew_forever(self) -> None:
@@ -110,5 +114,5 @@ class RedisStreamLimiter(StreamLimiter):
                     pipeline.expire(self._prefix + user_id, self.LEASE_SECONDS)
             try:
                 pipeline.execute()
-            except redis.RedisError as error:
+            except REDIS_ERRORS as error:
                 log.warning("Could not renew stream leases (%s)", error)

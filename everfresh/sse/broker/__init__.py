@@ -2,11 +2,21 @@
 
 This package is the only code that knows how streams wait (gevent): `mailbox` holds one
 stream's frames, `local` delivers to this process's streams, `redis_fanout` carries events
-between workers and hosts, and `resequencer` (pure logic) puts them back in commit order.
+between workers and hosts (`redis_cluster` through a Redis Cluster's sharded pub/sub), and
+`resequencer` (pure logic) puts them back in commit order.
 """
 
 from everfresh.sse.broker.local import Broker, Draining, Envelope
 from everfresh.sse.broker.mailbox import Closed, Subscriber
+from everfresh.sse.broker.redis_cluster import RedisClusterBroker
 from everfresh.sse.broker.redis_fanout import RedisBroker
 
-__all__ = ["Broker", "Closed", "Draining", "Envelope", "RedisBroker", "Subscriber"]
+__all__ = [
+    "Broker",
+    "Closed",
+    "Draining",
+    "Envelope",
+    "RedisBroker",
+    "RedisClusterBroker",
+    "Subscriber",
+]

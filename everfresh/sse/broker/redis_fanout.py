@@ -14,6 +14,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from everfresh.metrics import EVENTS_PUBLISHED
+from everfresh.redis_clients import REDIS_ERRORS, redis_client
 from everfresh.sse.broker.local import Broker, Envelope
 from everfresh.sse.broker.resequencer import Resequencer
 
@@ -42,16 +43,8 @@ class RedisBroker(Broker):
         self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes, redis_url: str, prefix: str
     ) -> None:
         super().__init__(queue_size, heartbeat_seconds, heartbeat)
-        self._redis_errors = (redis.RedisError, OSError)
-        # No silent retries inside redis-py: the listener must see every disconnect to catch up.
-        self._redis = redis.Redis.from_url(
-            redis_url,
-            socket_connect_timeout=2,
-            socket_timeout=2,
-            socket_keepalive=True,
-            health_check_interval=self.HEALTH_CHECK_SECONDS,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self._redis_errors = REDIS_ERRORS
+        self._redis = self.connect(redis_url)
         self._channel_prefix = f"{prefix}:events:"
         self._outbox: Queue = Queue(maxsize=self.OUTBOX_SIZE)
         self._greenlets: list[gevent.Greenlet] = []
@@ -64,6 +57,18 @@ class RedisBroker(Broker):
         self._resequencer: Resequencer[str, Envelope] = Resequencer(self.HOLD_SECONDS)
         # Sleeps until the soonest held event stops waiting; None while nothing is held.
         self._hold_timer: gevent.Greenlet | None = None
+
+    def connect(self, redis_url: str) -> redis.Redis:
+        """Return the Redis client of this broker."""
+        # No silent retries inside redis-py: the listener must see every disconnect to catch up.
+        return redis_client(
+            redis_url,
+            cluster=False,
+            timeout=2,
+            socket_keepalive=True,
+            health_check_interval=self.HEALTH_CHECK_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def channel(self, company_id: str) -> str:
         """Return the Redis channel carrying one company's events."""

@@ -77,6 +77,15 @@ class Resequencer(Generic[Key, Item]):
                 released.extend(self._release(key))
         return released
 
+    def forget(self, key: Key) -> None:
+        """Drop what is known of `key`'s line and its held items; its next item starts anew."""
+        self._expected.pop(key, None)
+        self._held.pop(key, None)
+
+    def keys(self) -> list[Key]:
+        """Return the keys whose line is known."""
+        return list(self._expected)
+
     def next_deadline(self) -> float | None:
         """Return when the soonest held item stops waiting, or None when nothing is held."""
         while self._deadlines:
