@@ -1,6 +1,8 @@
-"""Add the `flask` commands operators run: init-db, seed-demo, remove-demo, create-user, prune."""
+"""Add the `flask` commands operators run: database, demo data, users, pruning and watch."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from flask import Flask, current_app
@@ -121,6 +123,29 @@ def prune_command() -> None:
     )
 
 
+@click.command("watch")
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Server base URL.")
+@click.option("--token", help="An access token (staff, admin or superadmin).")
+@click.option("--email", help="Log in as this user; the password is prompted for.")
+@click.option("--company-id", help="A superadmin's choice of one company's events.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event line.")
+def watch_command(
+    url: str, token: str | None, email: str | None, company_id: str | None, as_json: bool
+) -> None:
+    """Print a running server's live booking events, one line each, until Ctrl-C."""
+    if (token is None) == (email is None):
+        raise click.UsageError("Pass either --token or --email.")
+    # Imported here, not at the top: every server worker registers these commands, and the
+    # HTTP client it needs costs each worker about 5 MB that only this command uses.
+    from everfresh.sse.watcher import watch
+
+    try:
+        watch(url, token, email, company_id, as_json)
+    except KeyboardInterrupt:
+        # Ctrl-C is how a watch ends: no traceback, no error status.
+        sys.exit(0)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on `app`."""
     for command in (
@@ -129,5 +154,6 @@ def init_app(app: Flask) -> None:
         remove_demo_command,
         create_user_command,
         prune_command,
+        watch_command,
     ):
         app.cli.add_command(command)
