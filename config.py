@@ -113,6 +113,8 @@ class Settings(BaseSettings):
 
     # Signs every token; required in production, generated once into instance/ elsewhere.
     jwt_secret_key: str = ""
+    # The key before the last rotation: tokens it signed are still accepted until they expire.
+    jwt_previous_secret_key: str = ""
     # Short-lived access tokens bound the damage of a leak; streams end when theirs expires.
     jwt_access_token_minutes: WholeNumber = 15
     # Refresh tokens let a client get a new access token without the password.

@@ -1,4 +1,4 @@
-"""Add the `flask` commands operators run: database, demo data, users, pruning and watch."""
+"""Add the `flask` commands operators run: database, demo data, companies, users, pruning, watch."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer
 from everfresh.companies.models import Company
+from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone
 from everfresh.demo import refused_with_demo_logins_in_production, remove_demo, seed_demo
 from everfresh.extensions import db
 from everfresh.retention import prune_expired
@@ -47,6 +48,33 @@ def remove_demo_command() -> None:
     """Deactivate the demo logins and every login of the demo companies; safe to run again."""
     removed = remove_demo()
     click.echo(f"Deactivated {removed} demo logins; none is left active.")
+
+
+@click.command("create-company")
+@click.argument("name")
+@click.option(
+    "--timezone",
+    default=DEFAULT_TIMEZONE,
+    show_default=True,
+    help="IANA time zone the company's bookings are read in, e.g. Europe/London.",
+)
+@with_appcontext
+@refused_with_demo_logins_in_production
+def create_company_command(name: str, timezone: str) -> None:
+    """Create a company (a tenant), the first step of a new installation."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise click.BadParameter("use 1 to 200 characters", param_hint="NAME")
+    try:
+        check_timezone(timezone)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--timezone") from None
+    if db.session.scalars(db.select(Company).where(Company.name == name)).first():
+        raise click.ClickException(f"A company named {name!r} already exists.")
+    company = Company(name=name, timezone=timezone)
+    db.session.add(company)
+    db.session.commit()
+    click.echo(f"Created company {company.name} ({company.id}) in {company.timezone}.")
 
 
 @click.command("create-user")
@@ -152,6 +180,7 @@ def init_app(app: Flask) -> None:
         init_db_command,
         seed_demo_command,
         remove_demo_command,
+        create_company_command,
         create_user_command,
         prune_command,
         watch_command,

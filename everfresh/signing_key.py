@@ -27,6 +27,15 @@ def ensure_signing_key(app: Flask) -> None:
     """Check the JWT signing key; outside production, make and keep one under instance/."""
     key = app.config.get("JWT_SECRET_KEY") or ""
     if app.config["ENV_NAME"] == "production":
+        previous = app.config.get("JWT_PREVIOUS_SECRET_KEY") or ""
+        if previous and (
+            len(previous.encode()) < MIN_KEY_BYTES
+            or bits_per_character(previous) < MIN_KEY_BITS_PER_CHARACTER
+        ):
+            raise InsecureConfiguration(
+                "JWT_PREVIOUS_SECRET_KEY must be the random key used before the rotation "
+                f"(at least {MIN_KEY_BYTES} bytes), or empty."
+            )
         if len(key.encode()) < MIN_KEY_BYTES:
             raise InsecureConfiguration(
                 f"Set JWT_SECRET_KEY to a random value of at least {MIN_KEY_BYTES} bytes, "
