@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort
 
 from everfresh.auth.access import (
     ADMIN_ROLES,
     ANY_ROLE,
     STAFF_ROLES,
+    in_company,
     owning_company_id,
     roles_required,
     visible_company_id,
@@ -34,6 +35,14 @@ def _list(model: type[Customer] | type[Service] | type[Staff]) -> dict:
     return paginate(query, model.id, page)
 
 
+def _get(model: type[Customer] | type[Service] | type[Staff], row_id: str, label: str) -> dict:
+    row = db.session.get(model, row_id)
+    # Another company's row is answered like a missing one, so ids reveal nothing.
+    if not in_company(row, visible_company_id(None)):
+        abort(404, f"{label} not found.")
+    return row.to_json()
+
+
 def _create(row: Customer | Service | Staff) -> tuple[dict, int]:
     db.session.add(row)
     db.session.commit()
@@ -45,6 +54,13 @@ def _create(row: Customer | Service | Staff) -> tuple[dict, int]:
 def list_customers():
     """List the company's customers."""
     return _list(Customer)
+
+
+@bp.get("/customers/<customer_id>")
+@roles_required(*STAFF_ROLES)
+def get_customer(customer_id: str):
+    """Return one of the company's customers."""
+    return _get(Customer, customer_id, "Customer")
 
 
 @bp.post("/customers")
@@ -63,6 +79,13 @@ def list_services():
     return _list(Service)
 
 
+@bp.get("/services/<service_id>")
+@roles_required(*ANY_ROLE)
+def get_service(service_id: str):
+    """Return one of the services the caller's company sells."""
+    return _get(Service, service_id, "Service")
+
+
 @bp.post("/services")
 @roles_required(*ADMIN_ROLES)
 def create_service():
@@ -77,6 +100,13 @@ def create_service():
 def list_staff():
     """List the company's staff members."""
     return _list(Staff)
+
+
+@bp.get("/staff/<staff_id>")
+@roles_required(*STAFF_ROLES)
+def get_staff(staff_id: str):
+    """Return one of the company's staff members."""
+    return _get(Staff, staff_id, "Staff member")
 
 
 @bp.post("/staff")

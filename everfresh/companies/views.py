@@ -1,10 +1,10 @@
-"""Let a superadmin list and create companies."""
+"""Let a superadmin list and create companies, and every user read their own."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort
 
-from everfresh.auth.access import roles_required
+from everfresh.auth.access import ANY_ROLE, caller, roles_required
 from everfresh.auth.models import Role
 from everfresh.companies.models import Company
 from everfresh.companies.schemas import CreateCompanyRequest
@@ -20,6 +20,17 @@ bp = Blueprint("companies", __name__)
 def list_companies():
     """List every company."""
     return paginate(db.select(Company), Company.id, parse_query(PageQuery))
+
+
+@bp.get("/companies/<company_id>")
+@roles_required(*ANY_ROLE)
+def get_company(company_id: str):
+    """Return a company to its own users (every role) or to a superadmin."""
+    user = caller()
+    company = db.session.get(Company, company_id)
+    if company is None or (user.role != Role.SUPERADMIN and user.company_id != company_id):
+        abort(404, "Company not found.")
+    return company.to_json()
 
 
 @bp.post("/companies")

@@ -165,6 +165,7 @@ OPERATIONS: dict[str, Operation] = {
     "companies.list_companies": Operation(
         "Companies", schemas.CompanyPage, query=PageQuery, roles=(Role.SUPERADMIN,)
     ),
+    "companies.get_company": Operation("Companies", schemas.Company, roles=ANY_ROLE),
     "companies.create_company": Operation(
         "Companies",
         schemas.Company,
@@ -176,6 +177,7 @@ OPERATIONS: dict[str, Operation] = {
     "catalog.list_customers": Operation(
         "Catalogue", schemas.CustomerPage, query=PageQuery, roles=STAFF_ROLES, errors=(404,)
     ),
+    "catalog.get_customer": Operation("Catalogue", schemas.Customer, roles=STAFF_ROLES),
     "catalog.create_customer": Operation(
         "Catalogue",
         schemas.Customer,
@@ -187,6 +189,7 @@ OPERATIONS: dict[str, Operation] = {
     "catalog.list_services": Operation(
         "Catalogue", schemas.ServicePage, query=PageQuery, roles=ANY_ROLE, errors=(404,)
     ),
+    "catalog.get_service": Operation("Catalogue", schemas.Service, roles=ANY_ROLE),
     "catalog.create_service": Operation(
         "Catalogue",
         schemas.Service,
@@ -198,6 +201,7 @@ OPERATIONS: dict[str, Operation] = {
     "catalog.list_staff": Operation(
         "Catalogue", schemas.StaffPage, query=PageQuery, roles=STAFF_ROLES, errors=(404,)
     ),
+    "catalog.get_staff": Operation("Catalogue", schemas.Staff, roles=STAFF_ROLES),
     "catalog.create_staff": Operation(
         "Catalogue", schemas.Staff, 201, body=CreateStaffRequest, roles=ADMIN_ROLES, errors=(404,)
     ),
