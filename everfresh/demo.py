@@ -19,6 +19,7 @@ class DemoCompany:
 
     name: str
     domain: str
+    timezone: str
     customers: tuple[str, ...]
     services: tuple[tuple[str, int, int], ...]
     with_customer_login: bool
@@ -28,6 +29,7 @@ DEMO_COMPANIES = (
     DemoCompany(
         name="EverFresh Demo",
         domain="everfresh.test",
+        timezone="Europe/London",
         customers=("Ada Lovelace",),
         services=(("Standard clean", 120, 9000), ("Deep clean", 240, 18000)),
         with_customer_login=True,
@@ -35,6 +37,7 @@ DEMO_COMPANIES = (
     DemoCompany(
         name="BrightHome Demo",
         domain="brighthome.test",
+        timezone="America/New_York",
         customers=("Grace Hopper",),
         services=(("Standard clean", 120, 8500),),
         with_customer_login=False,
@@ -42,10 +45,10 @@ DEMO_COMPANIES = (
 )
 
 
-def _company(name: str) -> Company:
-    company = db.session.scalars(db.select(Company).where(Company.name == name)).first()
+def _company(spec: DemoCompany) -> Company:
+    company = db.session.scalars(db.select(Company).where(Company.name == spec.name)).first()
     if company is None:
-        company = Company(name=name)
+        company = Company(name=spec.name, timezone=spec.timezone)
         db.session.add(company)
         db.session.flush()
     return company
@@ -66,7 +69,7 @@ def seed_demo() -> None:
     """Create whatever part of the demo data is missing; running it twice changes nothing."""
     password_hash = hash_password(DEMO_PASSWORD)
     for spec in DEMO_COMPANIES:
-        company = _company(spec.name)
+        company = _company(spec)
         existing_customers = {
             c.name: c
             for c in db.session.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 
 STAFF = {"email": "staff@everfresh.test", "password": "everfresh-demo"}
 LOGIN_KEYS = {"access_token", "refresh_token", "token_type", "expires_in", "user"}
@@ -204,7 +204,7 @@ def test_logout_without_a_session_still_clears_the_cookies(client):
 def open_stream(client, headers=None):
     response = client.get("/sse/events", headers=headers or {}, buffered=False)
     if response.status_code == 200:
-        assert next(iter(response.response)) == CONNECTION_ESTABLISHED
+        assert next(iter(response.response)) == connection_established_frame(0)
     return response
 
 

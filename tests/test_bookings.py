@@ -764,7 +764,8 @@ def test_staff_and_admin_change_the_status(created, patch, written, role):
     assert ISO_UTC_MS.fullmatch(body["updated_at"])
     unchanged = {k: v for k, v in body.items() if k not in ("status", "updated_at")}
     assert unchanged == {k: v for k, v in booking.items() if k not in ("status", "updated_at")}
-    assert written() == (1, 1)
+    # The creation's event and the change's.
+    assert written() == (1, 2)
 
 
 def test_status_walks_through_its_life(created, patch):

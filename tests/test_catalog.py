@@ -31,7 +31,7 @@ KEYS = {
     "/customers": ["id", "company_id", "name", "email", "phone", "created_at"],
     "/services": ["id", "company_id", "name", "duration_minutes", "price_cents", "created_at"],
     "/staff": ["id", "company_id", "name", "user_id", "created_at"],
-    "/companies": ["id", "name", "created_at"],
+    "/companies": ["id", "name", "timezone", "created_at"],
 }
 CATALOG = ["/customers", "/services", "/staff"]
 
@@ -246,10 +246,23 @@ def test_superadmin_creates_a_company(client, login_as, ids_in_db):
     assert response.status_code == 201
     body = response.get_json()
     assert list(body) == KEYS["/companies"]
-    assert body["name"] == "SparkleCo"
+    assert (body["name"], body["timezone"]) == ("SparkleCo", "UTC")
     assert re.fullmatch(r"comp_[0-7][0-9A-HJKMNP-TV-Z]{25}", body["id"])
     assert ISO_UTC_MS.fullmatch(body["created_at"])
     assert body["id"] in ids_in_db(Company)
+
+
+def test_superadmin_creates_a_company_in_a_time_zone(client, login_as, app):
+    response = client.post(
+        "/companies",
+        headers=login_as("superadmin"),
+        json={"name": "SparkleCo", "timezone": "Pacific/Auckland"},
+    )
+
+    assert response.status_code == 201
+    assert response.get_json()["timezone"] == "Pacific/Auckland"
+    with app.app_context():
+        assert db.session.get(Company, response.get_json()["id"]).timezone == "Pacific/Auckland"
 
 
 def test_new_company_is_usable_at_once(client, login_as):
@@ -276,6 +289,103 @@ def test_duplicate_company_name_is_409(client, login_as, ids_in_db):
 
     assert_error(response, 409, "Conflict", "A company with this name already exists.")
     assert ids_in_db(Company) == before
+
+
+# --- Changing a company ----------------------------------------------------------------------
+
+
+def company_row(app: Flask, company_id: str) -> tuple[str, str]:
+    """Return a company's stored name and time zone."""
+    with app.app_context():
+        company = db.session.get(Company, company_id)
+        return company.name, company.timezone
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"timezone": "Asia/Tokyo"}, ("EverFresh Demo", "Asia/Tokyo")),
+        ({"name": "EverFresh Ltd"}, ("EverFresh Ltd", "Europe/London")),
+        ({"name": "EverFresh Ltd", "timezone": "UTC"}, ("EverFresh Ltd", "UTC")),
+        ({"name": "EverFresh Demo"}, ("EverFresh Demo", "Europe/London")),
+    ],
+)
+def test_superadmin_changes_a_company(client, login_as, tenants, app, body, expected):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.patch(f"/companies/{company_id}", headers=login_as("superadmin"), json=body)
+
+    assert response.status_code == 200
+    answer = response.get_json()
+    assert list(answer) == KEYS["/companies"]
+    assert (answer["id"], answer["name"], answer["timezone"]) == (company_id, *expected)
+    assert company_row(app, company_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "company"), [("customer", "everfresh"), ("staff", "everfresh"), ("admin", "everfresh")]
+)
+def test_only_a_superadmin_changes_a_company(client, login_as, tenants, app, role, company):
+    company_id = tenants[company].company_id
+
+    response = client.patch(
+        f"/companies/{company_id}", headers=login_as(role, company), json={"timezone": "UTC"}
+    )
+
+    assert_error(response, 403, "Forbidden", "Your role may not do this.")
+    assert company_row(app, company_id) == ("EverFresh Demo", "Europe/London")
+
+
+def test_changing_an_unknown_company_is_404(client, login_as):
+    response = client.patch(
+        f"/companies/{UNKNOWN_COMPANY}", headers=login_as("superadmin"), json={"name": "X"}
+    )
+
+    assert_error(response, 404, "Not Found", "Company not found.")
+
+
+def test_renaming_a_company_to_a_taken_name_is_409(client, login_as, tenants, app):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.patch(
+        f"/companies/{company_id}",
+        headers=login_as("superadmin"),
+        json={"name": "BrightHome Demo", "timezone": "UTC"},
+    )
+
+    assert_error(response, 409, "Conflict", "A company with this name already exists.")
+    assert company_row(app, company_id) == ("EverFresh Demo", "Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({}, ["body"]),
+        ({"timezone": "Mars/Olympus_Mons"}, ["timezone"]),
+        ({"timezone": "US/Nowhere"}, ["timezone"]),
+        ({"timezone": None}, ["timezone"]),
+        ({"name": None}, ["name"]),
+        ({"name": ""}, ["name"]),
+        ({"name": "Co", "last_booking_number": 1}, ["last_booking_number"]),
+    ],
+)
+def test_company_changes_are_validated(client, login_as, tenants, app, body, fields):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.patch(f"/companies/{company_id}", headers=login_as("superadmin"), json=body)
+
+    assert sorted(invalid_fields(response)) == fields
+    assert company_row(app, company_id) == ("EverFresh Demo", "Europe/London")
+
+
+def test_unknown_time_zone_message(client, login_as):
+    response = client.post(
+        "/companies", headers=login_as("superadmin"), json={"name": "Co", "timezone": "Mars/Base"}
+    )
+
+    assert invalid_fields(response) == {
+        "timezone": "Unknown time zone: use an IANA name such as Europe/London."
+    }
 
 
 # --- Tenancy when reading ---------------------------------------------------------------------
@@ -354,10 +464,10 @@ def test_superadmin_naming_unknown_company_is_404(client, login_as, path):
 def test_company_list_items(client, login_as, tenants):
     items = client.get("/companies", headers=login_as("superadmin")).get_json()["items"]
 
-    assert sorted((item["id"], item["name"]) for item in items) == sorted(
+    assert sorted((item["id"], item["name"], item["timezone"]) for item in items) == sorted(
         [
-            (tenants["everfresh"].company_id, "EverFresh Demo"),
-            (tenants["brighthome"].company_id, "BrightHome Demo"),
+            (tenants["everfresh"].company_id, "EverFresh Demo", "Europe/London"),
+            (tenants["brighthome"].company_id, "BrightHome Demo", "America/New_York"),
         ]
     )
     assert all(list(item) == KEYS["/companies"] for item in items)
@@ -518,6 +628,13 @@ VALIDATION = [
     ("/companies", {"name": 1}, ["name"]),
     ("/companies", {"name": "x" * 201}, ["name"]),
     ("/companies", {"name": "Co", "id": "comp_mine"}, ["id"]),
+    ("/companies", {"name": "Co", "timezone": "Mars/Olympus_Mons"}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": "europe/london"}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": "localtime"}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": "+01:00"}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": ""}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": None}, ["timezone"]),
+    ("/companies", {"name": "Co", "timezone": 1}, ["timezone"]),
 ]
 
 
@@ -535,7 +652,7 @@ def test_create_validates_body(client, login_as, ids_in_db, path, body, fields):
     failing = invalid_fields(response)
     assert sorted(failing) == fields
     for name in fields:
-        if name not in BODIES[path] and name not in ("company_id",):
+        if name not in BODIES[path] and name not in ("company_id", "timezone"):
             assert failing[name] == "Unknown field."
     assert ids_in_db(MODELS[path]) == before
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from everfresh import create_app
 from everfresh.extensions import db
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 from tests.live import prepare_database
 
 SPA = "https://spa.everfresh.test"
@@ -95,7 +95,7 @@ def test_the_stream_is_readable_from_a_listed_origin(spa):
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"
     assert response.headers["Access-Control-Allow-Origin"] == SPA
-    assert next(iter(response.response)) == CONNECTION_ESTABLISHED
+    assert next(iter(response.response)) == connection_established_frame(0)
     response.close()
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from everfresh import create_app
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 from everfresh.web.request_log import JsonFormatter, configure_logging
 
 PASSWORD = "everfresh-demo"
@@ -51,7 +51,7 @@ def test_each_request_logs_one_line_with_method_route_status_and_duration(
 
 def test_a_stream_is_logged_when_it_ends(client, login_as, request_log):
     response = client.get("/sse/events", headers=login_as("staff"), buffered=False)
-    assert next(iter(response.response)) == CONNECTION_ESTABLISHED
+    assert next(iter(response.response)) == connection_established_frame(0)
     assert lines_of(request_log) == []
 
     response.close()

@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from everfresh.auth.models import User
 from everfresh.extensions import db
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 from tests import test_auth
 from tests.assertions import assert_error
 from tests.test_auth import BAD_TOKENS
@@ -152,7 +152,7 @@ def test_query_token_opens_the_stream_when_enabled(app, client):
     response = client.get(f"/sse/events?token={token}", buffered=False)
 
     assert response.status_code == 200
-    assert next(iter(response.response)).startswith(CONNECTION_ESTABLISHED)
+    assert next(iter(response.response)).startswith(connection_established_frame(0))
     response.close()
 
 

@@ -9,7 +9,7 @@ import pytest
 from everfresh import create_app
 from everfresh.auth.models import Role, User
 from everfresh.extensions import db
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 from everfresh.sse.limits import RETRY_AFTER_SECONDS
 
 
@@ -17,7 +17,7 @@ def open_stream(client, headers):
     response = client.get("/sse/events", headers=headers, buffered=False)
     chunks = iter(response.response)
     if response.status_code == 200:
-        assert next(chunks) == CONNECTION_ESTABLISHED
+        assert next(chunks) == connection_established_frame(0)
     return response, chunks
 
 

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from everfresh.sse.frames import (
-    CONNECTION_ESTABLISHED,
     KEEP_ALIVE,
     RECONNECT_JITTER_MS,
     booking_frame,
+    connection_established_frame,
     format_frame,
     retry_only_frame,
     server_shutdown_frame,
@@ -16,9 +16,9 @@ from everfresh.sse.frames import (
 from tests.live import parse_frame
 
 
-def test_connection_established_is_an_unnamed_message():
-    assert CONNECTION_ESTABLISHED == (
-        b'data: {"type":"connection_established","message":"Connected to SSE server"}\n\n'
+def test_connection_established_is_an_unnamed_message_carrying_the_resume_point():
+    assert connection_established_frame(42) == (
+        b'id: 42\ndata: {"type":"connection_established","message":"Connected to SSE server"}\n\n'
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
-from everfresh.sse.frames import CONNECTION_ESTABLISHED, KEEP_ALIVE, booking_frame
+from everfresh.sse.frames import KEEP_ALIVE, booking_frame, connection_established_frame
 from everfresh.sse.streams import stream_frames
 
 
@@ -66,7 +66,7 @@ def test_last_event_id_header_replays_later_events_of_the_company_in_order(clien
     missed = [book(), book("brighthome"), book()]
     response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": str(seen)})
 
-    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames) == connection_established_frame(seen)
     assert ids_of(frames, 2) == [missed[0], missed[2]]
     assert next(frames) == KEEP_ALIVE
     response.close()
@@ -76,7 +76,7 @@ def test_last_event_id_query_parameter_replays_too(client, login_as, book):
     seen = book()
     missed = book()
     response, frames = open_stream(client, login_as("admin"), f"?lastEventId={seen}")
-    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames) == connection_established_frame(seen)
     assert next(frames).startswith(f"id: {missed}\nevent: booking_created\n".encode())
     response.close()
 
@@ -85,16 +85,17 @@ def test_superadmin_replay_covers_every_company(client, login_as, book):
     seen = book()
     missed = [book("brighthome"), book()]
     response, frames = open_stream(client, {**login_as("superadmin"), "Last-Event-ID": str(seen)})
-    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames) == connection_established_frame(seen)
     assert ids_of(frames, 2) == missed
     response.close()
 
 
 @pytest.mark.parametrize("last_id", ["abc", "-1", "1.5", ""])
 def test_an_unusable_last_event_id_is_ignored_like_a_fresh_connect(client, login_as, book, last_id):
-    book()
+    position = book()
     response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": last_id})
-    assert next(frames) == CONNECTION_ESTABLISHED
+    # Resumes from where the log stood when it subscribed, like a fresh stream.
+    assert next(frames) == connection_established_frame(position)
     assert next(frames) == KEEP_ALIVE
     response.close()
 
@@ -102,7 +103,7 @@ def test_an_unusable_last_event_id_is_ignored_like_a_fresh_connect(client, login
 def test_an_id_older_than_the_log_replays_everything_still_kept(client, login_as, book):
     kept = [book(), book()]
     response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": "0"})
-    assert next(frames) == CONNECTION_ESTABLISHED
+    assert next(frames) == connection_established_frame(0)
     assert ids_of(frames, 2) == kept
     response.close()
 
@@ -114,9 +115,9 @@ def test_hand_over_skips_live_frames_the_replay_already_sent():
     for event_id in (6, 7):
         broker.deliver("comp_a", event_id, booking_frame(event_id, "booking_created", "{}"))
     closed = []
-    frames = stream_frames(subscriber, replay, lambda: closed.append(True))
+    frames = stream_frames(subscriber, 4, replay, lambda: closed.append(True))
 
-    assert next(frames) == CONNECTION_ESTABLISHED + replay[0][1] + replay[1][1]
+    assert next(frames) == connection_established_frame(4) + replay[0][1] + replay[1][1]
     assert next(frames) == booking_frame(7, "booking_created", "{}")
     subscriber.close(Closed.REVOKED)
     assert list(frames) == []

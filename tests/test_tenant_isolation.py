@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from everfresh.sse.frames import CONNECTION_ESTABLISHED
+from everfresh.sse.frames import connection_established_frame
 from tests.live import parse_frame
 
 COMPANIES = ("everfresh", "brighthome", "sparkle")
@@ -174,10 +174,11 @@ def _open(
         return None
     assert response.status_code == 200
     chunks = iter(response.response)
-    first = next(chunks)
-    assert first.startswith(CONNECTION_ESTABLISHED)
+    greeting, _, rest = next(chunks).partition(b"\n\n")
+    resume_from = int(greeting.split(b"\n")[0].removeprefix(b"id: "))
+    assert greeting + b"\n\n" == connection_established_frame(resume_from)
     effective = scope if company is None else company
-    return Stream(watcher, effective, step, response, chunks, first[len(CONNECTION_ESTABLISHED) :])
+    return Stream(watcher, effective, step, response, chunks, rest)
 
 
 def _book(client: FlaskClient, tenancy: Tenancy, booker: Who, target: str) -> tuple[str, str]:

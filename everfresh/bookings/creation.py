@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+from blinker import NamedSignal
 from flask import current_app
 
 from everfresh.auth.models import Role, User
@@ -104,10 +105,10 @@ def create_booking(
     return booking
 
 
-def announce(event: Event) -> None:
+def announce(event: Event, signal: NamedSignal = booking_created) -> None:
     """Tell receivers about a committed event; their failure must not fail the request."""
     try:
-        booking_created.send(current_app._get_current_object(), event=event)
+        signal.send(current_app._get_current_object(), event=event)
     except Exception:
         # The event is in the log, so streams still get it by replay.
-        log.exception("A booking_created receiver failed for event %s", event.id)
+        log.exception("A %s receiver failed for event %s", signal.name, event.id)

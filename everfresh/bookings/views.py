@@ -9,17 +9,14 @@ from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller, roles_required,
 from everfresh.auth.models import Role
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
-from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.models import Booking
 from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
-from everfresh.catalog.models import Staff
-from everfresh.errors import ValidationFailed
+from everfresh.bookings.updating import update_booking
 from everfresh.extensions import db
 from everfresh.web.pagination import paginate
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("bookings", __name__)
-
-FINAL_STATUSES = {BookingStatus.COMPLETED, BookingStatus.CANCELLED}
 
 
 def _replay(body: str) -> Response:
@@ -91,17 +88,6 @@ def get(booking_id: str):
 @bp.patch("/bookings/<booking_id>")
 @roles_required(*STAFF_ROLES)
 def update(booking_id: str):
-    """Change a booking's status, assignee, schedule or notes."""
+    """Change a booking's status, assignee, schedule or notes, and push `booking_updated`."""
     changes = parse_body(UpdateBookingRequest)
-    booking = _visible_booking(booking_id)
-    sent = changes.model_fields_set
-    if "status" in sent and changes.status != booking.status and booking.status in FINAL_STATUSES:
-        abort(409, f"The booking is {booking.status}; its status can no longer change.")
-    if changes.staff_id is not None:
-        staff = db.session.get(Staff, changes.staff_id)
-        if staff is None or staff.company_id != booking.company_id:
-            raise ValidationFailed({"staff_id": "No such staff member in this company."})
-    for name in sent:
-        setattr(booking, name, getattr(changes, name))
-    db.session.commit()
-    return booking.to_json()
+    return update_booking(_visible_booking(booking_id), changes).to_json()

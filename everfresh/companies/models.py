@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import String, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
+from everfresh.companies.timezones import DEFAULT_TIMEZONE
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
 from everfresh.timestamps import UTCDateTime, iso_utc, utcnow
@@ -24,6 +25,10 @@ class Company(db.Model):
         String(40), primary_key=True, default=lambda: prefixed_id("comp")
     )
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The IANA zone the company works in: bookings' dates and times are wall-clock times there.
+    timezone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
     # The last booking number handed out; bumped under a row lock so numbers never repeat.
     last_booking_number: Mapped[int] = mapped_column(default=FIRST_BOOKING_NUMBER - 1)
     # The last event sequence number; bumped under the same lock, so a company's events
@@ -33,7 +38,12 @@ class Company(db.Model):
 
     def to_json(self) -> dict[str, Any]:
         """Serialise the company for the API."""
-        return {"id": self.id, "name": self.name, "created_at": iso_utc(self.created_at)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "timezone": self.timezone,
+            "created_at": iso_utc(self.created_at),
+        }
 
 
 def claim_next(company_id: str, counter: InstrumentedAttribute[int]) -> int:

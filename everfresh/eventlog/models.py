@@ -6,12 +6,19 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from everfresh.companies.models import Company, claim_next
 from everfresh.extensions import db
 from everfresh.timestamps import UTCDateTime, utcnow
+
+# Where a session keeps the events recorded in its transaction until they are numbered.
+UNNUMBERED = "everfresh.unnumbered_events"
+# The one row of `event_counter`.
+COUNTER_ROW = 1
 
 
 class Event(db.Model):
@@ -24,6 +31,7 @@ class Event(db.Model):
         {"sqlite_autoincrement": True},
     )
 
+    # Taken from `event_counter` at commit (see `number_events`), so ids follow commit order.
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
@@ -41,7 +49,7 @@ class Event(db.Model):
         """Add an event to the current transaction; it commits or rolls back with the change.
 
         Numbering the event locks the company row until commit, so a company's events are
-        written one transaction at a time and their ids, too, follow commit order.
+        written one transaction at a time. Its id is given at commit (see `number_events`).
         """
         event = cls(
             company_id=company_id,
@@ -49,5 +57,69 @@ class Event(db.Model):
             type=type,
             payload=json.dumps(payload, separators=(",", ":")),
         )
-        db.session.add(event)
+        db.session.info.setdefault(UNNUMBERED, []).append(event)
         return event
+
+
+class EventCounter(db.Model):
+    """The last event id handed out: one row, bumped by every commit that logs events."""
+
+    __tablename__ = "event_counter"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+
+
+def claim_event_ids(session: Session, count: int) -> int:
+    """Reserve `count` consecutive event ids in the current transaction; return the last one.
+
+    The upsert locks the counter row until commit, so every transaction that logs events
+    commits one at a time from here on: ids are gap-free and in commit order across all
+    companies. A missing row (an emptied test database) restarts after the largest id.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    after_largest = select(func.coalesce(func.max(Event.id), 0)).scalar_subquery() + count
+    return session.execute(
+        insert(EventCounter)
+        .values(id=COUNTER_ROW, last_event_id=after_largest)
+        .on_conflict_do_update(
+            index_elements=[EventCounter.id],
+            set_={"last_event_id": EventCounter.last_event_id + count},
+        )
+        .returning(EventCounter.last_event_id)
+    ).scalar_one()
+
+
+def log_position() -> int:
+    """Return the id of the last committed event (0 for an empty log)."""
+    counted = db.session.scalar(
+        select(EventCounter.last_event_id).where(EventCounter.id == COUNTER_ROW)
+    )
+    if counted is not None:
+        return counted
+    return db.session.scalar(select(func.coalesce(func.max(Event.id), 0)))
+
+
+@listens_for(Session, "before_commit")
+def number_events(session: Session) -> None:
+    """Give the transaction's events their ids and write them, as the last step before commit.
+
+    Claiming the ids last holds the counter's lock only for the commit itself, so
+    concurrent bookings queue behind each other for a moment, not for a whole request.
+    """
+    events = session.info.pop(UNNUMBERED, None)
+    if not events:
+        return
+    last = claim_event_ids(session, len(events))
+    for event_id, recorded in enumerate(events, start=last - len(events) + 1):
+        recorded.id = event_id
+        session.add(recorded)
+    session.flush()
+
+
+@listens_for(Session, "after_transaction_end")
+def forget_unnumbered_events(session: Session, transaction: SessionTransaction) -> None:
+    """Drop events recorded in a transaction that rolled back, so a later commit cannot log them."""
+    if transaction.parent is None:
+        session.info.pop(UNNUMBERED, None)

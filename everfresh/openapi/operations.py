@@ -21,7 +21,7 @@ from everfresh.catalog.schemas import (
     CreateServiceRequest,
     CreateStaffRequest,
 )
-from everfresh.companies.schemas import CreateCompanyRequest
+from everfresh.companies.schemas import CreateCompanyRequest, UpdateCompanyRequest
 from everfresh.openapi import schemas
 from everfresh.web.pagination import PageQuery
 
@@ -171,6 +171,13 @@ OPERATIONS: dict[str, Operation] = {
         schemas.Company,
         201,
         body=CreateCompanyRequest,
+        roles=(Role.SUPERADMIN,),
+        errors=(409,),
+    ),
+    "companies.update_company": Operation(
+        "Companies",
+        schemas.Company,
+        body=UpdateCompanyRequest,
         roles=(Role.SUPERADMIN,),
         errors=(409,),
     ),

@@ -89,6 +89,10 @@ class Company(Answer):
 
     id: str = Field(examples=["comp_01JD4Z6M3Q5Y7C9V2B4N6R8T0W"])
     name: str
+    timezone: str = Field(
+        description="IANA time zone; bookings' dates and times are wall-clock times there.",
+        examples=["Europe/London"],
+    )
     created_at: UtcTimestamp
 
 

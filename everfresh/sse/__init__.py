@@ -6,7 +6,7 @@ from functools import partial
 
 from flask import Flask
 
-from everfresh.signals import booking_created
+from everfresh.signals import booking_created, booking_updated
 from everfresh.sse.broker import Broker, RedisBroker
 from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
@@ -31,4 +31,5 @@ def init_app(app: Flask) -> None:
     app.extensions["everfresh.stream_limiter"] = limiter
     app.extensions["everfresh.stream_guard"] = StreamGuard(app, broker)
     booking_created.connect(publish_booking_event)
+    booking_updated.connect(publish_booking_event)
     app.register_blueprint(bp)

@@ -14,7 +14,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 from typing import NamedTuple
 
 import gevent
@@ -31,6 +30,7 @@ from everfresh.metrics import (
     OPEN_STREAMS,
     SLOW_CONSUMERS_DROPPED,
 )
+from everfresh.sse.ordering import CommitOrder
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class Subscriber:
     __slots__ = (
         "company_id",
         "user_id",
+        "token_id",
         "expires_at",
         "closed",
         "registered",
@@ -86,10 +87,17 @@ class Subscriber:
     )
 
     def __init__(
-        self, company_id: str | None, user_id: str, expires_at: float, queue_size: int
+        self,
+        company_id: str | None,
+        user_id: str,
+        expires_at: float,
+        queue_size: int,
+        token_id: str | None = None,
     ) -> None:
         self.company_id = company_id
         self.user_id = user_id
+        # The `jti` of the access token the stream was opened with; revoking it ends the stream.
+        self.token_id = token_id
         # When the stream's access token expires (epoch seconds); the stream ends then.
         self.expires_at = expires_at
         self.closed: Closed | None = None
@@ -168,12 +176,19 @@ class Broker:
     per `heartbeat_seconds`) and ends the streams whose token has expired.
     """
 
+    # How long an event waits for an earlier one before giving up on it.
+    HOLD_SECONDS = 1.0
+
     def __init__(self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes) -> None:
         self.queue_size = queue_size
         self.draining = False
         self._by_company: dict[str, set[Subscriber]] = {}
         self._all_companies: set[Subscriber] = set()
         self._recent_ids: OrderedDict[int, None] = OrderedDict()
+        # Streams of every company get events in id (commit) order, so they resume exactly.
+        self._all_companies_order: CommitOrder[Envelope] = CommitOrder(self.HOLD_SECONDS)
+        self._recent_all_companies_ids: OrderedDict[int, None] = OrderedDict()
+        self._ordering_timer: gevent.Greenlet | None = None
         self._heartbeat = heartbeat
         self._heartbeat_slots: list[set[Subscriber]] = [set() for _ in range(heartbeat_seconds)]
         self._next_slot = 0
@@ -192,12 +207,18 @@ class Broker:
         for subscribers in self._by_company.values():
             yield from subscribers
 
-    def subscribe(self, company_id: str | None, user_id: str, expires_at: float) -> Subscriber:
+    def subscribe(
+        self,
+        company_id: str | None,
+        user_id: str,
+        expires_at: float,
+        token_id: str | None = None,
+    ) -> Subscriber:
         """Register a stream for one company's events (every company's when None) until expiry."""
         if self.draining:
             raise Draining
         self.start()
-        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size)
+        subscriber = Subscriber(company_id, user_id, expires_at, self.queue_size, token_id)
         if company_id is None:
             self._all_companies.add(subscriber)
         else:
@@ -234,19 +255,60 @@ class Broker:
     def publish(self, envelope: Envelope) -> None:
         """Send a committed event's frame to every stream that should see it."""
         EVENTS_PUBLISHED.inc()
+        self.receive(envelope)
+
+    def receive(self, envelope: Envelope) -> None:
+        """Deliver a committed event to its company's streams, and in id order to all-company ones.
+
+        Even in one process, two requests' announcements can cross after their commits.
+        """
+        self.deliver_in_commit_order(envelope)
         self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
 
     def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
-        """Queue `frame` for this process's matching subscribers; return how many got it."""
-        if event_id in self._recent_ids:
+        """Queue `frame` for this process's subscribers of `company_id`; return how many got it."""
+        if not _first_time(self._recent_ids, event_id):
             return 0
-        self._recent_ids[event_id] = None
-        if len(self._recent_ids) > RECENT_EVENT_IDS:
-            self._recent_ids.popitem(last=False)
+        return self._deliver_to(self._by_company.get(company_id, ()), frame)
 
-        recipients = self._by_company.get(company_id, set())
-        overflowed = self._offer_all(chain(recipients, self._all_companies), frame)
-        delivered = len(recipients) + len(self._all_companies) - len(overflowed)
+    def note_log_position(self, position: int) -> None:
+        """Tell the broker how far the log went when a stream subscribed (the order's start)."""
+        self._all_companies_order.start_after(position)
+
+    def deliver_in_commit_order(self, envelope: Envelope) -> None:
+        """Hand an event to the streams of every company once all earlier ids have gone out."""
+        now = gevent.get_hub().loop.now()
+        ready = self._all_companies_order.offer(envelope.event_id, envelope, now)
+        self._deliver_to_all_companies(ready)
+        if self._all_companies_order.held and self._ordering_timer is None:
+            self._ordering_timer = gevent.spawn_later(
+                self.HOLD_SECONDS, self._release_overdue_for_all_companies
+            )
+
+    def _release_overdue_for_all_companies(self) -> None:
+        self._ordering_timer = None
+        order = self._all_companies_order
+        now = gevent.get_hub().loop.now()
+        overdue = order.release_overdue(now)
+        if overdue:
+            log.warning("Event %s never arrived; moving on", overdue[0].event_id - 1)
+        self._deliver_to_all_companies(overdue)
+        due_at = order.due_at()
+        if due_at is not None:
+            self._ordering_timer = gevent.spawn_later(
+                max(due_at - now, 0.0), self._release_overdue_for_all_companies
+            )
+
+    def _deliver_to_all_companies(self, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            if _first_time(self._recent_all_companies_ids, envelope.event_id):
+                self._deliver_to(self._all_companies, envelope.frame)
+
+    def _deliver_to(self, recipients: Iterable[Subscriber], frame: bytes) -> int:
+        if not recipients:
+            return 0
+        overflowed = self._offer_all(recipients, frame)
+        delivered = len(recipients) - len(overflowed)
         EVENTS_DELIVERED.inc(delivered)
         EVENTS_DROPPED.inc(len(overflowed))
         self._drop_slow(overflowed)
@@ -299,6 +361,16 @@ class Broker:
         return self.subscriber_count == 0
 
 
+def _first_time(recent: OrderedDict[int, None], event_id: int) -> bool:
+    # Remembers the last RECENT_EVENT_IDS ids: a catch-up can overlap what arrived live.
+    if event_id in recent:
+        return False
+    recent[event_id] = None
+    if len(recent) > RECENT_EVENT_IDS:
+        recent.popitem(last=False)
+    return True
+
+
 class RedisBroker(Broker):
     """Publish through Redis pub/sub so every worker on every host delivers to its own streams.
 
@@ -309,8 +381,6 @@ class RedisBroker(Broker):
     """
 
     OUTBOX_SIZE = 10_000
-    # How long an event waits for an earlier one of its company before giving up on it.
-    HOLD_SECONDS = 1.0
     # Events committed this long before the last healthy moment are re-read after an outage,
     # covering publishes that were in flight when the connection broke.
     CATCH_UP_MARGIN = timedelta(seconds=10)
@@ -423,6 +493,7 @@ class RedisBroker(Broker):
         Two workers' publishes can cross on their way through Redis; an event that arrives
         before an earlier one of its company waits for it, at most HOLD_SECONDS.
         """
+        self.deliver_in_commit_order(envelope)
         company_id, sequence = envelope.company_id, envelope.sequence
         expected = self._next_sequence.get(company_id)
         if expected is not None and sequence > expected:

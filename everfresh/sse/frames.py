@@ -60,5 +60,13 @@ def retry_only_frame() -> bytes:
     return f"retry: {jittered_retry_ms()}\n\n".encode()
 
 
-CONNECTION_ESTABLISHED = format_frame(as_json(CONNECTION_ESTABLISHED_MESSAGE))
+def connection_established_frame(resume_from: int) -> bytes:
+    """Return the greeting, whose `id:` is where the stream resumes if it drops before any event.
+
+    An EventSource that received nothing else would otherwise reconnect without a last id
+    and miss whatever was committed while it was away.
+    """
+    return format_frame(as_json(CONNECTION_ESTABLISHED_MESSAGE), event_id=resume_from)
+
+
 KEEP_ALIVE = b": keep-alive\n\n"

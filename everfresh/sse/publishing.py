@@ -14,7 +14,7 @@ from everfresh.sse.replay import events_since
 
 
 def publish_booking_event(sender: Flask, event: Event) -> None:
-    """Publish a committed `booking_created` event to every stream of its company."""
+    """Publish a committed booking event (created or updated) to every stream of its company."""
     frame = booking_frame(event.id, event.type, event.payload)
     envelope = Envelope(event.company_id, event.id, event.sequence, frame)
     sender.extensions["everfresh.broker"].publish(envelope)

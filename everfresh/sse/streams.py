@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from everfresh.metrics import EVENTS_REPLAYED
 from everfresh.sse.broker import Closed, Subscriber
-from everfresh.sse.frames import CONNECTION_ESTABLISHED, server_shutdown_frame
+from everfresh.sse.frames import connection_established_frame, server_shutdown_frame
 
 
 def event_id_of(frame: bytes) -> int:
@@ -16,19 +16,23 @@ def event_id_of(frame: bytes) -> int:
 
 def stream_frames(
     subscriber: Subscriber,
+    resume_from: int,
     replay: list[tuple[int, bytes]],
     on_close: Callable[[], None],
 ) -> Iterator[bytes]:
     """Yield the greeting, the replayed frames, then live frames and heartbeats until the end.
 
-    The stream ends when the server shuts down, when the subscriber overflows or loses
-    access, or when the access token expires (the client reconnects with a fresh one).
-    Live frames already sent by the replay are skipped, so the hand-over has neither gap
-    nor duplicate. `on_close` runs however the stream ends, the client's hang-up included.
+    The greeting's id is `resume_from`: the client's last id, or the log's position when
+    the stream subscribed. Live frames up to the last replayed id (or up to `resume_from`)
+    were sent by the replay or are older than the stream, so they are skipped: the
+    hand-over has neither gap nor duplicate. The stream ends when the server shuts down,
+    when the subscriber overflows or loses access, or when the access token expires (the
+    client reconnects with a fresh one). `on_close` runs however the stream ends, the
+    client's hang-up included.
     """
-    replayed_ids = {event_id for event_id, _ in replay} if replay else None
+    already_sent = max(resume_from, replay[-1][0]) if replay else resume_from
     try:
-        yield CONNECTION_ESTABLISHED + b"".join(frame for _, frame in replay)
+        yield connection_established_frame(resume_from) + b"".join(frame for _, frame in replay)
         EVENTS_REPLAYED.inc(len(replay))
         while True:
             frames = subscriber.next_frames()
@@ -37,13 +41,13 @@ def stream_frames(
                 return
             if isinstance(frames, Closed):
                 return
-            if replayed_ids:
-                frames = [frame for frame in frames if not _replayed(frame, replayed_ids)]
+            # Cheap, and a late frame (a catch-up after a Redis outage) can come at any time.
+            frames = [frame for frame in frames if not _older(frame, already_sent)]
             if frames:
                 yield b"".join(frames)
     finally:
         on_close()
 
 
-def _replayed(frame: bytes, replayed_ids: set[int]) -> bool:
-    return frame.startswith(b"id: ") and event_id_of(frame) in replayed_ids
+def _older(frame: bytes, event_id: int) -> bool:
+    return frame.startswith(b"id: ") and event_id_of(frame) <= event_id

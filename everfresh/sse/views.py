@@ -9,6 +9,7 @@ from flask_jwt_extended import get_jwt, verify_jwt_in_request
 from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller, visible_company_id
+from everfresh.eventlog.models import log_position
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Draining
 from everfresh.sse.frames import retry_only_frame
@@ -66,7 +67,8 @@ def events():
     if user.role not in STAFF_ROLES:
         abort(403, "Only staff, admins and superadmins may watch bookings live.")
     company_id = visible_company_id(request.args.get("company_id"))
-    expires_at = float(get_jwt()["exp"])
+    claims = get_jwt()
+    expires_at, token_id = float(claims["exp"]), claims["jti"]
     user_id = user.id
     streams, limits = broker(), limiter()
     if request.method == "HEAD":
@@ -84,7 +86,7 @@ def events():
         )
     try:
         # Subscribe before reading the log, so nothing committed in between is missed.
-        subscriber = streams.subscribe(company_id, user_id, expires_at)
+        subscriber = streams.subscribe(company_id, user_id, expires_at, token_id)
     except Draining:
         limits.release(user_id, lease)
         return _event_stream([retry_only_frame()])
@@ -94,6 +96,9 @@ def events():
         limits.release(user_id, lease)
 
     try:
+        # Read after subscribing: whatever commits later reaches the stream live.
+        position = log_position()
+        streams.note_log_position(position)
         after = last_event_id()
         replay = replay_since(after, company_id) if after is not None else []
     except BaseException:
@@ -103,4 +108,5 @@ def events():
     db.session.remove()
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
-    return _event_stream(stream_frames(subscriber, replay, on_close))
+    resume_from = after if after is not None else position
+    return _event_stream(stream_frames(subscriber, resume_from, replay, on_close))
