@@ -110,7 +110,7 @@ function isLate(booking) {
 
 function waitText(seconds) {
   if (!seconds) return "a moment";
-  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  if (seconds <= 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
   const minutes = Math.ceil(seconds / 60);
   return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
