@@ -630,7 +630,8 @@ def test_login_errors_say_what_happened(board: LiveServer, browser: Browser) -> 
     browser("click", selector="#login button")
     wait_until(browser, "document.querySelector('#login-error').textContent.startsWith('Too many')")
     message = browser("text", selector="#login-error")
-    assert re.fullmatch(r"Too many login attempts\. Try again in \d+ (seconds|minutes?)\.", message), message
+    wait = r"Too many login attempts\. Try again in \d+ (seconds|minutes?)\."
+    assert re.fullmatch(wait, message), message
 
     browser("setOffline", offline=True)
     browser("click", selector="#login button")
