@@ -441,9 +441,20 @@ def test_a_booking_turns_late_without_a_reload(
 def test_days_follow_the_company_zone_not_the_browsers(
     board: LiveServer, demo: Demo, browser: Browser
 ) -> None:
+    start = london_now() + timedelta(minutes=5)
+    london_today = london_now().date().isoformat()
+    # Near London's midnight the booking would fall tomorrow; the header still tells.
+    booking = None
+    if start.date().isoformat() == london_today:
+        booking = board.create_booking(
+            demo.admin, scheduled_date=london_today, scheduled_time_start=start.strftime("%H:%M")
+        )
     open_board(browser, board, timezoneId="Pacific/Auckland")
 
-    london_today = london_now().date().isoformat()
+    if booking is not None:
+        heading = f'.day[data-date="{london_today}"] h3'
+        assert browser("text", selector=heading).startswith("Today · ")
+        browser("waitFor", selector=row(booking, f'.day[data-date="{london_today}"]'))
     assert browser("attribute", selector="#today", name="data-date") == london_today
     assert browser("text", selector="#zone") == DEMO_ZONE
     assert browser("evaluate", expression="new Date().getTimezoneOffset()") <= -12 * 60

@@ -37,6 +37,7 @@ const SHOW_OPTIONS = new Set(["all", "mine", "unassigned"]);
 const NEW_FOR_MS = 10000;
 // Lateness and "today" move with the clock: recheck them this often.
 const CLOCK_TICK_MS = 15000;
+const LIST_RETRY_MS = 5000;
 const SESSION_ENDED = "Your session has ended. Please log in again.";
 const NOT_STAFF = "The board is for staff and admins.";
 const UNAVAILABLE = "The server is unavailable. Try again in a moment.";
@@ -217,7 +218,12 @@ async function loadList() {
     board.listError = false;
   } catch (error) {
     if (error instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
+    if (request !== board.listRequest) return;
     board.listError = true;
+    // The stream keeps the board current meanwhile; the list fills in what came before.
+    setTimeout(() => {
+      if (request === board.listRequest) loadList();
+    }, LIST_RETRY_MS);
   }
   $("list-loading").hidden = true;
   render();
