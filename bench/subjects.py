@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import processes, servers
@@ -53,8 +54,11 @@ class Subject:
         raise NotImplementedError
 
     def booking_body(self) -> dict[str, str]:
-        """Return the JSON body of `POST /bookings`."""
-        return {"scheduled_date": "2026-12-01", "scheduled_time_start": "10:00"}
+        """Return the JSON body of `POST /bookings`, for a day still to come in every zone."""
+        # EverFresh refuses a start in the past in the company's zone; two days after today
+        # in UTC has not begun even at UTC+14.
+        day = datetime.now(UTC).date() + timedelta(days=2)
+        return {"scheduled_date": day.isoformat(), "scheduled_time_start": "10:00"}
 
     def book(self) -> Answer:
         """Create one booking over HTTP and return the answer (with the moment it was sent)."""

@@ -7,7 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError, UnprocessableEntity
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, UnprocessableEntity
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,14 @@ class ValidationFailed(UnprocessableEntity):
     """A request that is well-formed JSON but breaks the rules of its fields."""
 
     def __init__(self, fields: dict[str, str], message: str = "The request has invalid fields."):
+        super().__init__(message)
+        self.fields = fields
+
+
+class FieldConflict(Conflict):
+    """A valid request that clashes with data already stored, naming the fields that clash."""
+
+    def __init__(self, fields: dict[str, str], message: str):
         super().__init__(message)
         self.fields = fields
 
@@ -39,7 +47,8 @@ def error_response(
 
 def handle_http_exception(error: HTTPException) -> Response:
     """Render a Werkzeug or view-raised HTTP error as JSON, keeping its own headers."""
-    details = {"fields": error.fields} if isinstance(error, ValidationFailed) else {}
+    named = isinstance(error, ValidationFailed | FieldConflict)
+    details = {"fields": error.fields} if named else {}
     headers = {
         name: value
         for name, value in error.get_headers()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.dates import in_days
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 JWT_TEST_KEY = "live-server-test-key-0123456789abcdef-0123456789"
@@ -51,6 +53,29 @@ def prepare_database(database_url: str) -> None:
         db.engine.dispose()
 
 
+def move_booking_in_database(
+    database_url: str, booking_id: str, scheduled_date: str, scheduled_time_start: str
+) -> None:
+    """Reschedule a booking in the database itself, as if it had been booked long ago.
+
+    The API refuses a start in the past, so a test that needs a booking of yesterday or of
+    this morning books it for later and moves it here.
+    """
+    from datetime import date, time
+
+    from everfresh import create_app
+    from everfresh.bookings.models import Booking
+    from everfresh.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        booking = db.session.get_one(Booking, booking_id)
+        booking.scheduled_date = date.fromisoformat(scheduled_date)
+        booking.scheduled_time_start = time.fromisoformat(scheduled_time_start)
+        db.session.commit()
+        db.engine.dispose()
+
+
 @dataclass
 class Response:
     """A plain HTTP response: status, headers (lower-cased names) and the JSON body if any."""
@@ -64,6 +89,7 @@ class LiveServer:
     """One gunicorn master with gevent workers, serving EverFresh on a free loopback port."""
 
     def __init__(self, database_url: str, settings: dict[str, str]) -> None:
+        self.database_url = database_url
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -183,7 +209,7 @@ class LiveServer:
             fields["service_id"] = self.request("GET", "/services", token=token).body["items"][0][
                 "id"
             ]
-        fields.setdefault("scheduled_date", "2026-12-01")
+        fields.setdefault("scheduled_date", in_days(1))
         fields.setdefault("scheduled_time_start", "10:00")
         answer = self.request("POST", "/bookings", fields, token=token)
         assert answer.status == 201, answer.body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from everfresh.sse.frames import connection_established_frame
+from tests.dates import in_days
 
 STAFF = {"email": "staff@everfresh.test", "password": "everfresh-demo"}
 LOGIN_KEYS = {"access_token", "refresh_token", "token_type", "expires_in", "user"}
@@ -31,7 +32,7 @@ def booking_body(tenants) -> dict[str, str]:
     return {
         "customer_id": tenant.customer_id,
         "service_id": tenant.service_id,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
     }
 

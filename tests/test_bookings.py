@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -14,11 +15,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from everfresh.bookings.models import Booking, IdempotencyKey
-from everfresh.catalog.models import Customer
+from everfresh.catalog.models import Customer, Service
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from tests.assertions import EVENT_KEYS, ISO_UTC_MS, assert_error, invalid_fields
+from tests.dates import in_days, midnight_utc
 
 BOOKING_KEYS = [
     "booking_id",
@@ -53,7 +55,7 @@ def body_for(tenants) -> Callable[..., dict[str, Any]]:
         return {
             "customer_id": tenant.customer_id,
             "service_id": tenant.service_id,
-            "scheduled_date": "2026-12-01",
+            "scheduled_date": in_days(1),
             "scheduled_time_start": "10:00",
             **fields,
         }
@@ -147,7 +149,7 @@ def test_create_answers_the_booking(book, tenants):
         "customer_id": everfresh.customer_id,
         "service_id": everfresh.service_id,
         "staff_id": None,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
         "status": "pending",
         "notes": "Ring twice.",
@@ -203,7 +205,7 @@ def test_create_writes_one_event_with_the_documented_payload(created, events, te
         "customer_id": body["customer_id"],
         "service_id": body["service_id"],
         "staff_id": tenants["everfresh"].staff_id,
-        "scheduled_date": "2026-12-01T00:00:00.000Z",
+        "scheduled_date": midnight_utc(body["scheduled_date"]),
         "scheduled_time_start": "10:00",
         "status": "pending",
         "created_at": body["created_at"],
@@ -213,7 +215,7 @@ def test_create_writes_one_event_with_the_documented_payload(created, events, te
 
 def test_each_booking_logs_its_own_event_in_order(created, events):
     first = created("staff", "everfresh")
-    second = created("staff", "brighthome", scheduled_date="2027-01-31")
+    second = created("staff", "brighthome", scheduled_date=in_days(62))
 
     logged = events()
 
@@ -224,7 +226,7 @@ def test_each_booking_logs_its_own_event_in_order(created, events):
     assert logged[0][0] < logged[1][0]
     assert [company for _, company, _, _ in logged] == [first["company_id"], second["company_id"]]
     assert logged[1][3]["staff_id"] is None
-    assert logged[1][3]["scheduled_date"] == "2027-01-31T00:00:00.000Z"
+    assert logged[1][3]["scheduled_date"] == midnight_utc(in_days(62))
 
 
 # --- Who may book for whom ------------------------------------------------------------------
@@ -589,16 +591,20 @@ def test_failed_request_does_not_use_up_the_key(book, tenants, written):
 # --- GET /bookings and GET /bookings/<id> ---------------------------------------------------
 
 
+# Dates of the listed bookings and of the filters' bounds, counted from today.
+DAYS = {f"day{n}": in_days(n) for n in (1, 2, 5, 9, 10)}
+
+
 @pytest.fixture
 def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
     """Create EverFresh bookings on three dates with three statuses, and one at BrightHome."""
     made = {
-        "dec01": created("staff", scheduled_date="2026-12-01"),
-        "dec05": created("staff", scheduled_date="2026-12-05"),
-        "dec10": created("staff", scheduled_date="2026-12-10"),
-        "bright": created("staff", "brighthome", scheduled_date="2026-12-05"),
+        "day1": created("staff", scheduled_date=DAYS["day1"]),
+        "day5": created("staff", scheduled_date=DAYS["day5"]),
+        "day10": created("staff", scheduled_date=DAYS["day10"]),
+        "bright": created("staff", "brighthome", scheduled_date=DAYS["day5"]),
     }
-    for key, status in (("dec05", "confirmed"), ("dec10", "cancelled")):
+    for key, status in (("day5", "confirmed"), ("day10", "cancelled")):
         response = client.patch(
             f"/bookings/{made[key]['booking_id']}",
             headers=login_as("staff"),
@@ -612,18 +618,18 @@ def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", ["dec01", "dec05", "dec10"]),
-        ("status=pending", ["dec01"]),
-        ("status=cancelled", ["dec10"]),
-        ("date_from=2026-12-05", ["dec05", "dec10"]),
-        ("date_to=2026-12-05", ["dec01", "dec05"]),
-        ("date_from=2026-12-02&date_to=2026-12-09", ["dec05"]),
-        ("date_from=2026-12-10&date_to=2026-12-01", []),
-        ("status=confirmed&date_to=2026-12-05", ["dec05"]),
+        ("", ["day1", "day5", "day10"]),
+        ("status=pending", ["day1"]),
+        ("status=cancelled", ["day10"]),
+        ("date_from={day5}", ["day5", "day10"]),
+        ("date_to={day5}", ["day1", "day5"]),
+        ("date_from={day2}&date_to={day9}", ["day5"]),
+        ("date_from={day10}&date_to={day1}", []),
+        ("status=confirmed&date_to={day5}", ["day5"]),
     ],
 )
 def test_list_filters(client, login_as, schedule, query, expected):
-    response = client.get(f"/bookings?{query}", headers=login_as("admin"))
+    response = client.get(f"/bookings?{query.format(**DAYS)}", headers=login_as("admin"))
 
     assert response.status_code == 200
     assert response.get_json() == {
@@ -797,13 +803,13 @@ def test_reschedule(client, login_as, created, patch):
 
     response = patch(
         booking["booking_id"],
-        {"scheduled_date": "2027-02-28", "scheduled_time_start": "08:30", "notes": "Moved."},
+        {"scheduled_date": in_days(90), "scheduled_time_start": "08:30", "notes": "Moved."},
     )
 
     assert response.status_code == 200
     body = response.get_json()
     assert (body["scheduled_date"], body["scheduled_time_start"], body["notes"]) == (
-        "2027-02-28",
+        in_days(90),
         "08:30",
         "Moved.",
     )
@@ -912,3 +918,311 @@ def test_patch_needs_json(client, login_as, created):
     )
 
     assert response.status_code == 415
+
+
+# --- Rule: no start in the past, on the company's wall clock ---------------------------------
+
+
+@pytest.fixture
+def in_zone(app: Flask, tenants) -> Callable[[str, str], None]:
+    """Return a function moving a demo company to another time zone."""
+
+    def move(company: str, zone: str) -> None:
+        with app.app_context():
+            db.session.get(Company, tenants[company].company_id).timezone = zone
+            db.session.commit()
+
+    return move
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Callable[[str, str, str], datetime]:
+    """Return a function stopping the booking rules' clock at a wall-clock moment in a zone."""
+
+    def stop(zone: str, day: str, wall_time: str) -> datetime:
+        local = datetime.fromisoformat(f"{day}T{wall_time}").replace(tzinfo=ZoneInfo(zone))
+        monkeypatch.setattr("everfresh.bookings.rules.utcnow", lambda: local.astimezone(UTC))
+        return local
+
+    return stop
+
+
+def day_after(day: str, days: int) -> str:
+    """Return the YYYY-MM-DD date `days` after `day`."""
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+# Against a clock stopped at 12:00:30 in the company's zone: (days from that day, start,
+# the field refused or None). The current minute is still bookable.
+PAST_CASES = [
+    (0, "12:00", None),
+    (0, "12:01", None),
+    (1, "00:00", None),
+    (0, "11:59", "scheduled_time_start"),
+    (0, "00:00", "scheduled_time_start"),
+    (-1, "23:59", "scheduled_date"),
+    (-400, "12:00", "scheduled_date"),
+]
+
+
+@pytest.mark.parametrize(("offset", "start", "refused"), PAST_CASES)
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Auckland", "America/New_York"])
+def test_a_booking_may_not_start_in_the_past(
+    book, written, in_zone, clock, zone, offset, start, refused
+):
+    in_zone("everfresh", zone)
+    today = in_days(3)
+    clock(zone, today, "12:00:30")
+
+    response = book("staff", scheduled_date=day_after(today, offset), scheduled_time_start=start)
+
+    if refused is None:
+        assert response.status_code == 201
+        assert written() == (1, 1)
+        return
+    messages = {
+        "scheduled_date": f"This date has passed in {zone}, where today is {today}.",
+        "scheduled_time_start": f"This time has passed today in {zone}, where it is 12:00.",
+    }
+    assert invalid_fields(response) == {refused: messages[refused]}
+    assert written() == (0, 0)
+
+
+def past_in_auckland_but_not_in_new_york() -> tuple[str, str]:
+    """Return a wall-clock date and time that Auckland has passed and New York has not."""
+    # Auckland's clocks run 16 to 18 hours ahead of New York's: eight hours after New York's
+    # present is in both the future there and the past in Auckland, whatever the season.
+    new_york = datetime.now(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    slot = new_york.replace(second=0, microsecond=0) + timedelta(hours=8)
+    return slot.date().isoformat(), f"{slot:%H:%M}"
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Auckland", "America/New_York"])
+def test_the_past_is_judged_in_the_companys_time_zone(book, in_zone, zone):
+    in_zone("everfresh", zone)
+    day, start = past_in_auckland_but_not_in_new_york()
+
+    response = book("staff", scheduled_date=day, scheduled_time_start=start)
+
+    if zone == "America/New_York":
+        assert response.status_code == 201
+        return
+    auckland_today = datetime.now(ZoneInfo(zone)).date()
+    field = "scheduled_date" if day < auckland_today.isoformat() else "scheduled_time_start"
+    assert list(invalid_fields(response)) == [field]
+
+
+def test_a_reschedule_may_not_start_in_the_past(client, login_as, created, patch, clock):
+    booking = created()
+    clock("Europe/London", booking["scheduled_date"], "12:00:30")
+
+    response = patch(
+        booking["booking_id"],
+        {"scheduled_date": booking["scheduled_date"], "scheduled_time_start": "09:00"},
+    )
+
+    assert invalid_fields(response) == {
+        "scheduled_time_start": "This time has passed today in Europe/London, where it is 12:00."
+    }
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "completed"},
+        {"notes": "Left the key with the neighbour."},
+        {"scheduled_date": "{scheduled_date}", "scheduled_time_start": "10:00"},
+    ],
+)
+def test_a_booking_whose_start_has_passed_can_still_change_otherwise(created, patch, clock, body):
+    booking = created()
+    clock("Europe/London", day_after(booking["scheduled_date"], 1), "12:00:00")
+
+    response = patch(
+        booking["booking_id"], {name: value.format(**booking) for name, value in body.items()}
+    )
+
+    assert response.status_code == 200
+
+
+# --- Rule: one staff member, one booking at a time --------------------------------------------
+
+
+@pytest.fixture
+def one_hour_service(client: FlaskClient, login_as) -> str:
+    """Create a 60-minute EverFresh service and return its id."""
+    response = client.post(
+        "/services",
+        headers=login_as("admin"),
+        json={"name": "Windows", "duration_minutes": 60, "price_cents": 4500},
+    )
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
+def staff_conflict(response: TestResponse, detail: str) -> None:
+    """Check a 409 in the JSON error shape that names `staff_id`."""
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": {
+            "code": 409,
+            "name": "Conflict",
+            "message": "The staff member already has a booking at that time.",
+            "fields": {"staff_id": detail},
+        }
+    }
+
+
+# A one-hour booking of the staff member holds 10:00-11:00: where a new one-hour booking of
+# theirs may start. Back-to-back bookings share no minute.
+OVERLAPS = [
+    ("10:00", False),
+    ("10:30", False),
+    ("09:01", False),
+    ("10:59", False),
+    ("09:00", True),
+    ("11:00", True),
+    ("07:00", True),
+]
+
+
+@pytest.mark.parametrize(("start", "free"), OVERLAPS)
+def test_a_staff_member_cannot_be_booked_twice_at_once(
+    book, created, written, tenants, one_hour_service, start, free
+):
+    staff_id = tenants["everfresh"].staff_id
+    day = in_days(2)
+    created(service_id=one_hour_service, staff_id=staff_id, scheduled_date=day)
+
+    response = book(
+        service_id=one_hour_service,
+        staff_id=staff_id,
+        scheduled_date=day,
+        scheduled_time_start=start,
+    )
+
+    if free:
+        assert response.status_code == 201
+        assert written() == (2, 2)
+        return
+    staff_conflict(response, f"Already booked from 10:00 on {day} for 60 minutes.")
+    assert written() == (1, 1)
+    assert created()["booking_number"] == "BK-1002"
+
+
+def test_the_new_bookings_own_length_counts(created, book, tenants, one_hour_service, app):
+    staff_id = tenants["everfresh"].staff_id
+    day = in_days(2)
+    created(service_id=one_hour_service, staff_id=staff_id, scheduled_date=day)
+    with app.app_context():
+        minutes = db.session.get(Service, tenants["everfresh"].service_id).duration_minutes
+    start = (datetime(2000, 1, 1, 10) - timedelta(minutes=minutes - 1)).strftime("%H:%M")
+
+    response = book(staff_id=staff_id, scheduled_date=day, scheduled_time_start=start)
+
+    staff_conflict(response, f"Already booked from 10:00 on {day} for 60 minutes.")
+
+
+def test_a_booking_overlaps_across_midnight(created, book, tenants, one_hour_service):
+    staff_id = tenants["everfresh"].staff_id
+    day = in_days(2)
+    created(
+        service_id=one_hour_service,
+        staff_id=staff_id,
+        scheduled_date=day,
+        scheduled_time_start="23:30",
+    )
+
+    response = book(
+        service_id=one_hour_service,
+        staff_id=staff_id,
+        scheduled_date=day_after(day, 1),
+        scheduled_time_start="00:15",
+    )
+
+    staff_conflict(response, f"Already booked from 23:30 on {day} for 60 minutes.")
+
+
+def test_cancelled_bookings_free_the_staff_member(created, book, patch, tenants):
+    staff_id = tenants["everfresh"].staff_id
+    first = created(staff_id=staff_id)
+    assert patch(first["booking_id"], {"status": "cancelled"}).status_code == 200
+
+    response = book(staff_id=staff_id)
+
+    assert response.status_code == 201
+
+
+def test_other_staff_and_unassigned_bookings_may_share_a_time(
+    client, login_as, created, book, tenants
+):
+    created(staff_id=tenants["everfresh"].staff_id)
+    created()
+    other = client.post("/staff", headers=login_as("admin"), json={"name": "Second Cleaner"})
+
+    assert book().status_code == 201
+    assert book(staff_id=other.get_json()["id"]).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "conflicts"),
+    [
+        ({"staff_id": "{staff}"}, True),
+        ({"scheduled_time_start": "10:30"}, True),
+        ({"scheduled_time_start": "13:00"}, False),
+        ({"scheduled_date": "{other_day}"}, False),
+        ({"staff_id": "{staff}", "status": "cancelled"}, False),
+        ({"notes": "Bring the ladder."}, False),
+    ],
+)
+def test_an_update_may_not_double_book_a_staff_member(
+    client, login_as, created, patch, tenants, one_hour_service, change, conflicts
+):
+    staff_id = tenants["everfresh"].staff_id
+    day = in_days(2)
+    created(service_id=one_hour_service, staff_id=staff_id, scheduled_date=day)
+    # The moved booking is assigned already unless the change assigns it.
+    assigned = None if "staff_id" in change else staff_id
+    booking = created(
+        service_id=one_hour_service,
+        staff_id=assigned,
+        scheduled_date=day,
+        scheduled_time_start="12:00" if assigned else "10:00",
+    )
+    values = {"staff": staff_id, "other_day": in_days(3)}
+
+    response = patch(
+        booking["booking_id"],
+        {name: value.format(**values) for name, value in change.items()},
+        "admin",
+    )
+
+    if not conflicts:
+        assert response.status_code == 200
+        return
+    staff_conflict(response, f"Already booked from 10:00 on {day} for 60 minutes.")
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+def test_a_booking_may_move_within_its_own_time(created, patch, tenants, one_hour_service):
+    booking = created(service_id=one_hour_service, staff_id=tenants["everfresh"].staff_id)
+
+    response = patch(booking["booking_id"], {"scheduled_time_start": "10:30"})
+
+    assert response.status_code == 200
+    assert response.get_json()["scheduled_time_start"] == "10:30"
+
+
+def test_a_retried_booking_of_a_staff_member_is_not_a_conflict(book, tenants, written):
+    key = {"Idempotency-Key": "assign-once"}
+    staff_id = tenants["everfresh"].staff_id
+
+    first = book(headers=key, staff_id=staff_id)
+    again = book(headers=key, staff_id=staff_id)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json() == first.get_json()
+    assert written() == (1, 1)

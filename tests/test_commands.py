@@ -18,6 +18,7 @@ from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
+from tests.dates import in_days
 
 DEMO_PASSWORD = "everfresh-demo"
 SCHEMA_TABLES = {
@@ -377,7 +378,7 @@ def test_create_user_links_a_customer_user_to_the_customer_it_books_for(runner, 
         headers={"Authorization": f"Bearer {token}"},
         json={
             "service_id": tenant.service_id,
-            "scheduled_date": "2026-12-03",
+            "scheduled_date": in_days(3),
             "scheduled_time_start": "12:00",
         },
     )
@@ -442,7 +443,7 @@ def test_prune_deletes_idempotency_keys_after_a_day(app, runner, client, login_a
     body = {
         "customer_id": tenants["everfresh"].customer_id,
         "service_id": tenants["everfresh"].service_id,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
     }
     for key in ("old", "new"):

@@ -15,6 +15,7 @@ from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.openapi.document import IMPLICIT_METHODS
 from everfresh.openapi.operations import OPERATIONS, operation_for
+from tests.dates import in_days
 
 UNKNOWN_ID = "01JD4Z6M3Q5Y7C9V2B4N6R8T0W"
 PASSWORD = "everfresh-demo"
@@ -125,7 +126,7 @@ def test_real_answers_match_the_documented_models(app, client, spec, login_as, t
         json={
             "customer_id": tenant.customer_id,
             "service_id": tenant.service_id,
-            "scheduled_date": "2026-12-01",
+            "scheduled_date": in_days(1),
             "scheduled_time_start": "10:00",
         },
     )

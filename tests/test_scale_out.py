@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.dates import in_days
 from tests.live import SSEStream, prepare_database
 
 pytestmark = pytest.mark.live
@@ -133,3 +134,46 @@ def test_streams_survive_a_redis_outage_and_catch_up_afterwards(live_server, pri
     for stream in streams:
         assert booking_ids(stream, 1) == [after]
         stream.close()
+
+
+@pytest.mark.parametrize("way", ["create", "assign"])
+@pytest.mark.parametrize(
+    ("backend", "workers"), [("sqlite", "1"), ("sqlite", "2"), ("postgresql", "2")]
+)
+def test_simultaneous_bookings_of_one_staff_member_have_one_winner(
+    live_server, tmp_path, redis_url, redis_prefix, backend, workers, way, request
+):
+    if backend == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'rules.sqlite3'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+    prepare_database(database_url)
+    server = live_server(
+        database_url, WEB_CONCURRENCY=workers, REDIS_URL=redis_url, REDIS_PREFIX=redis_prefix
+    )
+    token = server.login("admin@everfresh.test")
+    staff_id = server.request("GET", "/staff", token=token).body["items"][0]["id"]
+    fields = {
+        "customer_id": server.request("GET", "/customers", token=token).body["items"][0]["id"],
+        "service_id": server.request("GET", "/services", token=token).body["items"][0]["id"],
+        "scheduled_date": in_days(2),
+        "scheduled_time_start": "10:00",
+    }
+    # Twelve requests at once give the staff member a booking at the same time: twelve new
+    # bookings, or twelve unassigned ones made beforehand.
+    unassigned = [server.create_booking(token, **fields)["booking_id"] for _ in range(12)]
+
+    def send(number: int) -> int:
+        if way == "create":
+            body = {**fields, "staff_id": staff_id}
+            return server.request("POST", "/bookings", body, token=token).status
+        path = f"/bookings/{unassigned[number]}"
+        return server.request("PATCH", path, {"staff_id": staff_id}, token=token).status
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(send, range(12)))
+
+    winner = 201 if way == "create" else 200
+    assert statuses == [winner] + [409] * 11
+    listed = server.request("GET", "/bookings?limit=100", token=token).body["items"]
+    assert [booking["staff_id"] for booking in listed].count(staff_id) == 1

@@ -26,6 +26,7 @@ from werkzeug.test import TestResponse
 from everfresh.auth.models import User
 from everfresh.extensions import db
 from everfresh.web.security_headers import HEADERS
+from tests.dates import in_days
 
 CALLERS = ("anonymous", "customer", "staff", "admin", "superadmin", "other_company")
 DEMO_EMAILS = {
@@ -88,7 +89,7 @@ class Row:
 BOOKING = {
     "customer_id": "{customer}",
     "service_id": "{service}",
-    "scheduled_date": "2026-12-01",
+    "scheduled_date": in_days(1),
     "scheduled_time_start": "10:00",
 }
 LOGIN = {"email": "admin@everfresh.test", "password": "everfresh-demo"}
@@ -137,6 +138,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/companies", "GET"): Row("/companies", statuses(401, 403, 403, 403, 200, 403)),
     ("/companies", "POST"): Row(
         "/companies", statuses(401, 403, 403, 403, 201, 403), {"name": "Company {unique}"}
+    ),
+    ("/companies/<company_id>", "PATCH"): Row(
+        "/companies/{company}",
+        statuses(401, 403, 403, 403, 200, 403),
+        {"timezone": "Europe/London"},
     ),
     ("/customers", "GET"): Row("/customers" + OF_EVERFRESH, statuses(401, 403, 200, 200, 200, 404)),
     ("/customers", "POST"): Row(

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.dates import in_days
 from tests.live import JWT_TEST_KEY, LiveServer, prepare_database
 
 pytestmark = pytest.mark.live
@@ -124,7 +125,7 @@ class Producer(threading.Thread):
         turn = 0
         while not self.stop.is_set():
             token, target = self.tokens[turn % 2], self.targets[turn % 2]
-            body = {**target, "scheduled_date": "2026-12-24", "scheduled_time_start": "08:00"}
+            body = {**target, "scheduled_date": in_days(3), "scheduled_time_start": "08:00"}
             key = uuid.uuid4().hex
             for _ in range(20):
                 try:

@@ -11,6 +11,7 @@ from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
 from everfresh.sse.frames import KEEP_ALIVE, booking_frame, connection_established_frame
 from everfresh.sse.streams import stream_frames
+from tests.dates import in_days
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def book(client, login_as, tenants):
             json={
                 "customer_id": tenant.customer_id,
                 "service_id": tenant.service_id,
-                "scheduled_date": "2026-12-01",
+                "scheduled_date": in_days(1),
                 "scheduled_time_start": "09:30",
             },
         )

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.assertions import EVENT_KEYS
+from tests.dates import midnight_utc
 from tests.live import JWT_TEST_KEY, SSEStream
 
 pytestmark = pytest.mark.live
@@ -100,7 +101,7 @@ def test_a_booking_reaches_its_company_streams_and_no_other(server):
             "customer_id": booking["customer_id"],
             "service_id": booking["service_id"],
             "staff_id": None,
-            "scheduled_date": "2026-12-01T00:00:00.000Z",
+            "scheduled_date": midnight_utc(booking["scheduled_date"]),
             "scheduled_time_start": "10:00",
             "status": "pending",
             "created_at": booking["created_at"],

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from everfresh.sse.frames import connection_established_frame
+from tests.dates import in_days
 from tests.live import parse_frame
 
 COMPANIES = ("everfresh", "brighthome", "sparkle")
@@ -186,7 +187,7 @@ def _book(client: FlaskClient, tenancy: Tenancy, booker: Who, target: str) -> tu
     owner = tenancy.companies[target if company is None else company]
     body = {
         "service_id": owner.service_id,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
     }
     if role != "customer":
@@ -205,7 +206,7 @@ def _book_elsewhere(client: FlaskClient, tenancy: Tenancy, booker: Who, offset: 
         json={
             "customer_id": foreign.customer_id,
             "service_id": foreign.service_id,
-            "scheduled_date": "2026-12-01",
+            "scheduled_date": in_days(1),
             "scheduled_time_start": "10:00",
         },
     )

@@ -13,6 +13,11 @@ def iso_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def today() -> str:
+    """Return today's UTC date as YYYY-MM-DD."""
+    return datetime.now(UTC).date().isoformat()
+
+
 def booking_payload(fields: dict[str, Any], company_id: str, number: int) -> dict[str, Any]:
     """Return the ten keys of EverFresh's booking frame for a booking made from `fields`."""
     return {
@@ -21,7 +26,7 @@ def booking_payload(fields: dict[str, Any], company_id: str, number: int) -> dic
         "customer_id": fields.get("customer_id") or "cust_" + str(ULID()),
         "service_id": fields.get("service_id") or "serv_" + str(ULID()),
         "staff_id": fields.get("staff_id"),
-        "scheduled_date": f"{fields.get('scheduled_date', '2026-12-01')}T00:00:00.000Z",
+        "scheduled_date": f"{fields.get('scheduled_date') or today()}T00:00:00.000Z",
         "scheduled_time_start": fields.get("scheduled_time_start", "10:00"),
         "status": "pending",
         "created_at": iso_now(),

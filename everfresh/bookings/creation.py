@@ -12,8 +12,10 @@ from flask import current_app
 from everfresh.auth.models import Role, User
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
 from everfresh.bookings.numbering import next_booking_number
+from everfresh.bookings.rules import Slot, refuse_past_start, reserve_staff
 from everfresh.bookings.schemas import CreateBookingRequest
 from everfresh.catalog.models import Customer, Service, Staff
+from everfresh.companies.models import Company
 from everfresh.errors import ValidationFailed
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
@@ -72,6 +74,15 @@ def create_booking(
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
     customer = resolve_customer(user, fields)
     check_same_company(customer.company_id, fields)
+    company = db.session.get_one(Company, customer.company_id)
+    refuse_past_start(company, fields.scheduled_date, fields.scheduled_time_start)
+    # Before the booking number: the staff row is always locked before the company row.
+    reserve_staff(
+        company,
+        Slot(
+            fields.staff_id, fields.service_id, fields.scheduled_date, fields.scheduled_time_start
+        ),
+    )
 
     now = utcnow()
     booking = Booking(

@@ -8,6 +8,7 @@ from flask import abort
 
 from everfresh.bookings.creation import announce
 from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.rules import check_update
 from everfresh.bookings.schemas import UpdateBookingRequest
 from everfresh.catalog.models import Staff
 from everfresh.errors import ValidationFailed
@@ -48,6 +49,7 @@ def update_booking(booking: Booking, request: UpdateBookingRequest) -> Booking:
     check_change(booking, changes)
     if not changes:
         return booking
+    check_update(booking, request)
     for name, value in changes.items():
         setattr(booking, name, value)
     booking.updated_at = utcnow()

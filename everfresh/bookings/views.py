@@ -12,6 +12,7 @@ from everfresh.bookings.idempotency import earlier_response, idempotency_key, re
 from everfresh.bookings.models import Booking
 from everfresh.bookings.schemas import BookingListQuery, CreateBookingRequest, UpdateBookingRequest
 from everfresh.bookings.updating import update_booking
+from everfresh.errors import FieldConflict
 from everfresh.extensions import db
 from everfresh.web.pagination import paginate
 from everfresh.web.validation import parse_body, parse_query
@@ -39,8 +40,9 @@ def create():
         return _replay(earlier)
     try:
         return create_booking(user, fields, claim).to_json(), 201
-    except IntegrityError:
-        # A concurrent request with the same key won the race: answer as it did.
+    except (IntegrityError, FieldConflict):
+        # A concurrent request with the same key won the race (and, with a staff member,
+        # took their time): answer as it did.
         db.session.rollback()
         earlier = earlier_response(user.id, key, claim.fingerprint)
         if earlier is None:

@@ -37,7 +37,7 @@ ERROR_DESCRIPTIONS = {
     401: "No, invalid or expired token.",
     403: "The caller's role may not do this.",
     404: "Unknown, or another company's.",
-    409: "Conflicts with the current state.",
+    409: "Conflicts with the current state; `error.fields` names a field to blame, if any.",
     413: "The body is larger than `MAX_CONTENT_LENGTH`.",
     415: "The body is not JSON.",
     422: "Invalid fields: `error.fields` names each one.",

@@ -33,7 +33,9 @@ class ErrorDetail(Answer):
     name: str = Field(description="The status code's standard phrase.", examples=["Not Found"])
     message: str = Field(description="A sentence for a person.", examples=["Booking not found."])
     fields: dict[str, str] | None = Field(
-        default=None, description="On 422 only: each failing field and what is wrong with it."
+        default=None,
+        description="On 422: each failing field and what is wrong with it. On 409: the field "
+        "whose value clashes with stored data (`staff_id` of a staff member already booked).",
     )
     checks: dict[str, str] | None = Field(
         default=None, description="On 503 from /readyz only: the state of each dependency."

@@ -1,0 +1,147 @@
+"""Enforce the booking rules: no start in the past, no staff member in two places at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+
+from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.schemas import UpdateBookingRequest
+from everfresh.catalog.models import Service, Staff
+from everfresh.companies.models import Company
+from everfresh.errors import FieldConflict, ValidationFailed
+from everfresh.extensions import db
+from everfresh.timestamps import utcnow
+
+# A service lasts at most a day, and a daylight-saving change can stretch a day's wall clock
+# by an hour: a booking that overlaps another starts at most two calendar days before it.
+OVERLAP_WINDOW = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Who does a booking, which service, and when it starts on its company's wall clock."""
+
+    staff_id: str | None
+    service_id: str
+    scheduled_date: date
+    scheduled_time_start: time
+
+
+def refuse_past_start(company: Company, scheduled_date: date, scheduled_time_start: time) -> None:
+    """Refuse (422) a start before the current minute on the company's wall clock.
+
+    A date before the company's today names `scheduled_date`; today's date with a time
+    already gone names `scheduled_time_start`.
+    """
+    now = utcnow().astimezone(ZoneInfo(company.timezone))
+    if scheduled_date < now.date():
+        raise ValidationFailed(
+            {
+                "scheduled_date": f"This date has passed in {company.timezone}, "
+                f"where today is {now.date().isoformat()}."
+            }
+        )
+    if scheduled_date == now.date() and scheduled_time_start < now.time().replace(
+        second=0, microsecond=0
+    ):
+        raise ValidationFailed(
+            {
+                "scheduled_time_start": f"This time has passed today in {company.timezone}, "
+                f"where it is {now:%H:%M}."
+            }
+        )
+
+
+def reserve_staff(company: Company, slot: Slot, booking_id: str | None = None) -> None:
+    """Lock the slot's staff member for this transaction, then refuse (409) an overlapping booking.
+
+    Another booking of theirs overlaps when its time, from its start to its start plus its
+    service's `duration_minutes`, meets this one's; cancelled bookings and the booking itself
+    (`booking_id`, when it is being changed) do not count.
+    """
+    if slot.staff_id is None:
+        return
+    # Two requests may each find the staff member free and both book them. Writing the staff
+    # row first makes them queue: PostgreSQL holds the row lock until commit, and SQLite lets
+    # one writer at a time in. The second then checks after the first has committed. A
+    # SELECT ... FOR UPDATE would do on PostgreSQL, but SQLite ignores it.
+    db.session.execute(
+        update(Staff)
+        .where(Staff.id == slot.staff_id)
+        .values(company_id=Staff.company_id)
+        .execution_options(synchronize_session=False)
+    )
+    zone = ZoneInfo(company.timezone)
+    start, end = _interval(zone, slot.scheduled_date, slot.scheduled_time_start, slot.service_id)
+    others = db.session.execute(
+        db.select(Booking.scheduled_date, Booking.scheduled_time_start, Service.duration_minutes)
+        .join(Service, Service.id == Booking.service_id)
+        .where(
+            Booking.staff_id == slot.staff_id,
+            Booking.status != BookingStatus.CANCELLED,
+            Booking.id != booking_id,
+            Booking.scheduled_date.between(
+                slot.scheduled_date - OVERLAP_WINDOW, slot.scheduled_date + OVERLAP_WINDOW
+            ),
+        )
+    )
+    for other_date, other_time, other_minutes in others:
+        other_start = _utc_start(zone, other_date, other_time)
+        other_end = other_start + timedelta(minutes=other_minutes)
+        if other_start < end and start < other_end:
+            raise FieldConflict(
+                {
+                    "staff_id": "Already booked from "
+                    f"{other_time:%H:%M} on {other_date.isoformat()} for {other_minutes} minutes."
+                },
+                "The staff member already has a booking at that time.",
+            )
+
+
+def check_update(booking: Booking, changes: UpdateBookingRequest) -> None:
+    """Apply the booking rules to a PATCH before it changes `booking`.
+
+    A new schedule may not start in the past; a new staff member or schedule must leave the
+    staff member free at that time, unless the booking ends up cancelled.
+    """
+    sent = changes.model_fields_set
+    after = Slot(
+        staff_id=changes.staff_id if "staff_id" in sent else booking.staff_id,
+        service_id=booking.service_id,
+        scheduled_date=changes.scheduled_date
+        if "scheduled_date" in sent
+        else booking.scheduled_date,
+        scheduled_time_start=changes.scheduled_time_start
+        if "scheduled_time_start" in sent
+        else booking.scheduled_time_start,
+    )
+    status = changes.status if "status" in sent else booking.status
+    rescheduled = (after.scheduled_date, after.scheduled_time_start) != (
+        booking.scheduled_date,
+        booking.scheduled_time_start,
+    )
+    if not rescheduled and after.staff_id == booking.staff_id:
+        return
+    company = db.session.get_one(Company, booking.company_id)
+    if rescheduled:
+        refuse_past_start(company, after.scheduled_date, after.scheduled_time_start)
+    if status != BookingStatus.CANCELLED:
+        reserve_staff(company, after, booking.id)
+
+
+def _utc_start(zone: ZoneInfo, scheduled_date: date, scheduled_time_start: time) -> datetime:
+    # Aware datetimes sharing a zone compare and add on the wall clock; UTC measures real time,
+    # which is what two bookings spanning a daylight-saving change share.
+    return datetime.combine(scheduled_date, scheduled_time_start, tzinfo=zone).astimezone(UTC)
+
+
+def _interval(
+    zone: ZoneInfo, scheduled_date: date, scheduled_time_start: time, service_id: str
+) -> tuple[datetime, datetime]:
+    start = _utc_start(zone, scheduled_date, scheduled_time_start)
+    minutes = db.session.get_one(Service, service_id).duration_minutes
+    return start, start + timedelta(minutes=minutes)
