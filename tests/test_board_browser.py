@@ -380,9 +380,23 @@ def test_a_refused_action_is_shown_in_words(
     browser("click", selector=f"{row(clash)} .open")
     browser("click", selector="#actions button:text-is('Assign to me')")
     browser("waitFor", selector="#action-error")
-    message = browser("text", selector="#action-error")
-    assert message.startswith("Refused: "), message
+    assert browser("text", selector="#action-error") == (
+        "Refused: The staff member already has a booking at that time. "
+        f"Already booked from 10:00 on {day} for 120 minutes."
+    )
     assert browser("text", selector=f"{row(clash)} .staff") == "Unassigned"
+
+    open_board(browser, board, ADMIN_EMAIL, path=f"/?day={day}")
+    browser("click", selector=f"{row(clash)} .open")
+    browser("fill", selector="#reschedule-date", value="2020-01-06")
+    browser("click", selector="#actions button:text-is('Reschedule')")
+    browser("waitFor", selector="#action-error")
+    today = london_now().date().isoformat()
+    assert browser("text", selector="#action-error") == (
+        "Not accepted: The request has invalid fields. "
+        f"This date has passed in {DEMO_ZONE}, where today is {today}."
+    )
+    assert browser("text", selector=f"{row(clash)} .when") == "11:00"
 
 
 def test_admins_dispatch_by_dragging_and_by_the_assign_menu(
@@ -406,8 +420,10 @@ def test_admins_dispatch_by_dragging_and_by_the_assign_menu(
 
     browser("dragAndDrop", source=row(clash, tray), target=lane)
     browser("waitFor", selector="#dispatch-error")
-    message = browser("text", selector="#dispatch-error")
-    assert message.startswith(f"{clash['booking_number']} stays where it was. Refused: ")
+    assert browser("text", selector="#dispatch-error") == (
+        f"{clash['booking_number']} stays where it was. Refused: The staff member already has "
+        f"a booking at that time. Already booked from 09:00 on {day} for 120 minutes."
+    )
     assert ids_in(browser, f"{tray} li") == [clash["booking_id"]]
 
     browser("selectOption", selector=f"{row(free, lane)} select", value="")

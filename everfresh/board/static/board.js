@@ -541,7 +541,6 @@ async function openDetails(id) {
     names.lookUp("services", booking.service_id, { fresh: true }),
   ]);
   if (full) merge(full);
-  board.openVersion = null;
   render();
 }
 
