@@ -294,6 +294,9 @@ def test_confirmations_cancellations_and_reschedules_show_live(
     done = board.create_booking(demo.admin, scheduled_date=day, scheduled_time_start="17:00")
     open_board(browser, board, path=f"/?day={day}")
     assert ids_in(browser, "#days li") == [b["booking_id"] for b in (early, late, done)]
+    # The year is spelled out only when it is not this year.
+    heading = browser("text", selector=f'.day[data-date="{day}"] h3')
+    assert (day[:4] in heading) == (day[:4] != london_now().date().isoformat()[:4]), heading
 
     patch(board, demo.admin, early, status="confirmed")
     browser("waitFor", selector=f"{row(early)}[data-status=confirmed]")

@@ -166,6 +166,7 @@ function changeFilters(changes) {
   writeFilters();
   showFilters();
   if (range().join() !== before) loadList();
+  if (changes.view === "staff") names.refreshStaff().catch(() => null);
   render();
 }
 

@@ -37,6 +37,13 @@ export async function preload() {
   }
 }
 
+/** Read every staff member again, so that lanes include those added since the page loaded. */
+export async function refreshStaff() {
+  const before = JSON.stringify(allStaff());
+  for (const row of await readAll("/staff")) rows.staff.set(row.id, row);
+  if (JSON.stringify(allStaff()) !== before) onResolved();
+}
+
 /** Return the known row, or null while it is looked up (then `onResolved` runs). */
 export function row(kind, id) {
   if (!id) return null;
