@@ -15,7 +15,8 @@ const OFFLINE_AFTER_MS = Math.max(15000, STALE_AFTER_MS);
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
 // A laptop that slept lets timers fire late; a gap this long means the stream may be dead.
-const SLEEP_GAP_MS = 10000;
+// Chrome runs a long-hidden tab's timers only once a minute, so a shorter gap proves nothing.
+const SLEEP_GAP_MS = 150000;
 const EVENT_TYPES = ["booking_created", "booking_updated"];
 
 /**
