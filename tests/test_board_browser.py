@@ -130,6 +130,14 @@ def browser() -> Iterator[Browser]:
     driver.close()
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors(browser: Browser) -> Iterator[None]:
+    """Fail a test whose pages threw an uncaught error, even if what it checked looked right."""
+    yield
+    thrown = [line for line in browser("console") if "pageerror:" in line]
+    assert thrown == []
+
+
 class QuietHandler(SimpleHTTPRequestHandler):
     """Serve files without logging each request to stderr."""
 
