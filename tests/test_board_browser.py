@@ -409,6 +409,13 @@ def test_a_refused_action_is_shown_in_words(
     )
     assert browser("text", selector=f"{row(clash)} .when") == "11:00"
 
+    # Cancelling asks once more before it goes.
+    browser("click", selector="#actions button:text-is('Cancel booking…')")
+    assert browser("evaluate", expression="document.activeElement.textContent") == "Yes, cancel it"
+    browser("press", key="Enter")
+    browser("waitFor", selector=row(clash, "#cancelled-list"), state="attached")
+    assert browser("text", selector="#actions") == "This booking is cancelled."
+
 
 def test_admins_dispatch_by_dragging_and_by_the_assign_menu(
     board: LiveServer, demo: Demo, browser: Browser
