@@ -617,6 +617,14 @@ def test_four_tabs_share_one_stream_and_hand_it_over(
         assert ids_in(browser, "#days li") == [booking["booking_id"]]
     poll_metric(board, "everfresh_open_streams", 1)
 
+    # Logging out in one tab logs out every tab, and the shared stream ends.
+    browser("click", selector="#logout")
+    for index in (1, 2):
+        browser("useTab", index=index)
+        browser("waitFor", selector="#login")
+        assert browser("text", selector="#login-error") == "You logged out in another tab."
+    poll_metric(board, "everfresh_open_streams", 0)
+
 
 def poll_metric(server: LiveServer, name: str, wanted: float, timeout: float = 10) -> None:
     """Wait until a metric reaches `wanted`."""

@@ -51,13 +51,17 @@ export class SharedStream {
       this.lead();
       return;
     }
-    navigator.locks.request(this.lockName, () => {
-      if (this.stopped) return null;
-      return new Promise((release) => {
-        this.releaseLock = release;
-        this.lead();
-      });
-    });
+    // Leaving (logout) must also leave the queue, or a stale request would hold the lock.
+    this.queue = new AbortController();
+    navigator.locks
+      .request(this.lockName, { signal: this.queue.signal }, () => {
+        if (this.stopped) return null;
+        return new Promise((release) => {
+          this.releaseLock = release;
+          this.lead();
+        });
+      })
+      .catch(() => null);
     // Ask the current leader how its stream is doing.
     this.channel.postMessage({ kind: "hello" });
   }
@@ -65,6 +69,7 @@ export class SharedStream {
   /** Close the stream (if this tab holds it) and hand the lock on. */
   stop() {
     this.stopped = true;
+    this.queue?.abort();
     this.disconnect();
     for (const name of Object.keys(this.timers)) this.clearTimer(name);
     this.channel.close();
