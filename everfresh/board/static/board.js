@@ -505,6 +505,9 @@ async function assign(booking, staffId) {
 
 // ---- New badges ----------------------------------------------------------------------------
 
+// A booking has a list row and a dispatch card: it counts as on screen while either is.
+const onScreen = new Map();
+
 const newObserver = new IntersectionObserver((entries) => {
   for (const entry of entries) {
     const id = entry.target.dataset.bookingId;
@@ -512,8 +515,16 @@ const newObserver = new IntersectionObserver((entries) => {
       newObserver.unobserve(entry.target);
       continue;
     }
-    if (entry.isIntersecting && !board.newTimers.has(id)) {
+    const shown = onScreen.get(id) || new Set();
+    if (entry.isIntersecting) shown.add(entry.target);
+    else shown.delete(entry.target);
+    onScreen.set(id, shown);
+    if (shown.size > 0 && !board.newTimers.has(id)) {
       board.newTimers.set(id, setTimeout(() => clearFresh(id), NEW_FOR_MS));
+    } else if (shown.size === 0 && board.newTimers.has(id)) {
+      // Scrolled away (or filtered out) before its time was up: start over when it is back.
+      clearTimeout(board.newTimers.get(id));
+      board.newTimers.delete(id);
     }
   }
 });
@@ -521,6 +532,7 @@ const newObserver = new IntersectionObserver((entries) => {
 function clearFresh(id) {
   clearTimeout(board.newTimers.get(id));
   board.newTimers.delete(id);
+  onScreen.delete(id);
   if (board.fresh.delete(id)) render();
 }
 
@@ -796,6 +808,9 @@ function resetBoard() {
   board.state = null;
   board.bookings.clear();
   board.fresh.clear();
+  for (const timer of board.newTimers.values()) clearTimeout(timer);
+  board.newTimers.clear();
+  onScreen.clear();
   board.rows.clear();
   board.cards.clear();
   board.daySections.clear();
