@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import flask_migrate
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from everfresh import create_app, database
@@ -217,3 +218,28 @@ def test_concurrent_init_db_waits_for_the_migration_lock(empty_postgres_url: str
     assert current_revision(app) == HEAD
     with app.app_context():
         db.engine.dispose()
+
+
+def test_companies_from_before_time_zones_work_in_utc(empty_app: Flask) -> None:
+    """Upgrading a database whose companies have no time zone yet puts them in UTC."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision="7542d4a2519f")
+        db.session.execute(
+            text(
+                "INSERT INTO companies (id, name, last_booking_number, last_event_sequence, "
+                "created_at) VALUES ('comp_old', 'Old Co', 1000, 0, CURRENT_TIMESTAMP)"
+            )
+        )
+        db.session.commit()
+
+    init_db(empty_app)
+
+    assert current_revision(empty_app) == HEAD
+    assert schema_differences(empty_app) == []
+    with empty_app.app_context():
+        assert db.session.get(Company, "comp_old").timezone == "UTC"
+        # The session's open read would hold off the downgrade's ALTER TABLE on PostgreSQL.
+        db.session.remove()
+        flask_migrate.downgrade(revision="7542d4a2519f")
+        columns = {column["name"] for column in inspect(db.engine).get_columns("companies")}
+        assert "timezone" not in columns

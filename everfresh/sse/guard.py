@@ -1,29 +1,33 @@
-"""End the streams of users who lose access, within one heartbeat interval."""
+"""End the streams of users who lose access, or whose token is revoked, within one heartbeat."""
 
 from __future__ import annotations
 
 import logging
 
 import gevent
+import redis
 from flask import Flask
 
 from everfresh.auth.access import STAFF_ROLES
+from everfresh.auth.denylist import denylist
 from everfresh.auth.models import Role, User
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
 
 log = logging.getLogger(__name__)
 
-# Users looked up per query; keeps the IN list within every database's limits.
+# Users or tokens looked up per query; keeps the IN list within every database's limits.
 BATCH_SIZE = 500
 
 
 class StreamGuard:
-    """Re-check, once per heartbeat, that every open stream's user may still watch.
+    """Re-check, once per heartbeat, that every open stream's user and token may still watch.
 
     A token stays valid until it expires, but an admin who deactivates a user or takes
-    away the staff role expects the live board to go dark now. One query per worker per
-    interval, however many streams it holds, keeps that cheap.
+    away the staff role, or a user who logs out, expects the live board to go dark now.
+    The denylist is shared by every worker and host, so each worker finds its own streams'
+    revoked tokens there. One query per worker per interval for users and one for tokens,
+    however many streams it holds, keeps that cheap.
     """
 
     def __init__(self, app: Flask, broker: Broker) -> None:
@@ -46,35 +50,51 @@ class StreamGuard:
                 log.exception("Checking stream access failed; will retry")
 
     def check_once(self) -> int:
-        """Close every stream whose user is gone, inactive, demoted or moved; return how many."""
+        """Close every stream whose user lost access or whose token was revoked; return how many."""
         subscribers = list(self.broker.subscribers())
-        scopes = self._allowed_scopes(sorted({s.user_id for s in subscribers}))
+        with self.app.app_context():
+            try:
+                scopes = self._allowed_scopes(sorted({s.user_id for s in subscribers}))
+                revoked = self._revoked_tokens(sorted({s.token_id for s in subscribers} - {None}))
+            finally:
+                db.session.remove()
         closed = 0
         for subscriber in subscribers:
             user_id = subscriber.user_id
-            if user_id not in scopes or scopes[user_id] not in (None, subscriber.company_id):
+            if (
+                user_id not in scopes
+                or scopes[user_id] not in (None, subscriber.company_id)
+                or subscriber.token_id in revoked
+            ):
                 self.broker.unsubscribe(subscriber)
                 subscriber.close(Closed.REVOKED)
                 closed += 1
         if closed:
-            log.info("Closed %d streams whose users lost access", closed)
+            log.info("Closed %d streams whose users lost access or logged out", closed)
         return closed
 
     def _allowed_scopes(self, user_ids: list[str]) -> dict[str, str | None]:
         # Maps each user who may still watch to their company, or None for a superadmin.
         scopes: dict[str, str | None] = {}
-        with self.app.app_context():
-            try:
-                for start in range(0, len(user_ids), BATCH_SIZE):
-                    rows = db.session.execute(
-                        db.select(User.id, User.role, User.company_id).where(
-                            User.id.in_(user_ids[start : start + BATCH_SIZE]),
-                            User.active.is_(True),
-                            User.role.in_([str(role) for role in STAFF_ROLES]),
-                        )
-                    )
-                    for row in rows:
-                        scopes[row.id] = None if row.role == Role.SUPERADMIN else row.company_id
-            finally:
-                db.session.remove()
+        for start in range(0, len(user_ids), BATCH_SIZE):
+            rows = db.session.execute(
+                db.select(User.id, User.role, User.company_id).where(
+                    User.id.in_(user_ids[start : start + BATCH_SIZE]),
+                    User.active.is_(True),
+                    User.role.in_([str(role) for role in STAFF_ROLES]),
+                )
+            )
+            for row in rows:
+                scopes[row.id] = None if row.role == Role.SUPERADMIN else row.company_id
         return scopes
+
+    def _revoked_tokens(self, token_ids: list[str]) -> set[str]:
+        revoked: set[str] = set()
+        for start in range(0, len(token_ids), BATCH_SIZE):
+            try:
+                revoked |= denylist().denied_among(token_ids[start : start + BATCH_SIZE])
+            except redis.RedisError as error:
+                # As for requests: during a Redis outage access tokens go on unchecked.
+                log.warning("Denylist unreachable; stream tokens not re-checked (%s)", error)
+                break
+        return revoked
