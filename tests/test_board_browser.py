@@ -435,6 +435,9 @@ def test_admins_dispatch_by_dragging_and_by_the_assign_menu(
     browser("dragAndDrop", source=row(free, tray), target=lane)
     browser("waitFor", selector=row(free, lane))
     assert ids_in(browser, f"{lane} li") == [held["booking_id"], free["booking_id"]]
+    assert browser("text", selector="#announcer") == (
+        f"{free['booking_number']} assigned to EverFresh Demo Staff."
+    )
 
     browser("dragAndDrop", source=row(clash, tray), target=lane)
     browser("waitFor", selector="#dispatch-error")

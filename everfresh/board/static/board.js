@@ -493,6 +493,9 @@ async function assign(booking, staffId) {
       method: "PATCH",
       body: { staff_id: staffId },
     }));
+    $("announcer").textContent = staffId
+      ? `${booking.booking_number} assigned to ${who}.`
+      : `${booking.booking_number} is unassigned.`;
   } catch (failure) {
     if (failure instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
     error.textContent = `${booking.booking_number} stays where it was. ${refusalText(failure)}`;
@@ -500,7 +503,6 @@ async function assign(booking, staffId) {
     $("announcer").textContent = error.textContent;
   }
   render();
-  return who;
 }
 
 // ---- New badges ----------------------------------------------------------------------------
