@@ -172,6 +172,7 @@ def restart_on_same_port(old: LiveServer) -> LiveServer:
 # Logins from every test share one loopback address and a few demo accounts.
 RELAXED_LOGIN_LIMITS = {
     "LOGIN_RATE_LIMIT_PER_IP": "1000/minute",
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP": "40/minute",
     "LOGIN_RATE_LIMIT_PER_ACCOUNT": "40/minute",
 }
 
