@@ -39,14 +39,14 @@ def get_in_company(
     """Return the `model` row `row_id` of `company_id` (None: any company), or fail.
 
     Without `field` the row is what the URL names, so another company's row is answered
-    like a missing one: 404 "<Model> not found.". With `field` the id came in the body, so
-    the answer is a 422 naming that field.
+    like a missing one: 404 with `message`, by default "<Model> not found.". With `field`
+    the id came in the body, so the answer is a 422 naming that field.
     """
     row = find_in_company(model, row_id, company_id)
     if row is not None:
         return row
     if field is None:
-        abort(404, f"{model.__name__} not found.")
+        abort(404, message or f"{model.__name__} not found.")
     raise ValidationFailed({field: message or f"No such {field} in this company."})
 
 

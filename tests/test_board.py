@@ -44,6 +44,8 @@ def test_the_board_page_carries_the_heartbeat_and_a_strict_content_policy(client
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert 'data-heartbeat-seconds="1"' in page
+    assert 'data-access-csrf-cookie="csrf_access_token"' in page
+    assert 'data-access-csrf-header="X-CSRF-TOKEN"' in page
     assert '<script type="module" src="/board/static/board.js"></script>' in page
     assert '<form id="login"' in page
     policy = response.headers["Content-Security-Policy"]
@@ -54,7 +56,13 @@ def test_the_board_page_carries_the_heartbeat_and_a_strict_content_policy(client
 
 @pytest.mark.parametrize(
     ("path", "mimetype"),
-    [("/board/static/board.js", "text/javascript"), ("/board/static/board.css", "text/css")],
+    [
+        *[
+            (f"/board/static/{module}.js", "text/javascript")
+            for module in ("board", "api", "stream", "names", "zone")
+        ],
+        ("/board/static/board.css", "text/css"),
+    ],
 )
 def test_the_board_serves_its_own_script_and_stylesheet(client, path, mimetype):
     response = client.get(path)

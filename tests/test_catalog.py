@@ -687,3 +687,78 @@ def test_create_refuses_malformed_json(client, login_as, path):
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == 400
     assert response.get_json()["error"]["name"] == "Bad Request"
+
+
+# --- Reading one row ----------------------------------------------------------------------------
+
+ONE_ROW = {"/customers": "customer_id", "/services": "service_id", "/staff": "staff_id"}
+ONE_ROW_MISSING = {
+    "/customers": "Customer not found.",
+    "/services": "Service not found.",
+    "/staff": "Staff member not found.",
+}
+
+
+@pytest.mark.parametrize("path", CATALOG)
+@pytest.mark.parametrize("role", ["staff", "admin", "superadmin"])
+def test_one_row_is_read_by_its_id(client, login_as, tenants, path, role):
+    row_id = getattr(tenants["everfresh"], ONE_ROW[path])
+
+    response = client.get(f"{path}/{row_id}", headers=login_as(role))
+
+    assert response.status_code == 200
+    assert list(response.json) == KEYS[path]
+    assert response.json["id"] == row_id
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_another_companys_row_is_404(client, login_as, tenants, path):
+    row_id = getattr(tenants["brighthome"], ONE_ROW[path])
+
+    response = client.get(f"{path}/{row_id}", headers=login_as("admin"))
+
+    assert_error(response, 404, "Not Found", ONE_ROW_MISSING[path])
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_an_unknown_row_is_404(client, login_as, path):
+    response = client.get(f"{path}/nothing_01J000000000000000000000000", headers=login_as("admin"))
+
+    assert_error(response, 404, "Not Found", ONE_ROW_MISSING[path])
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "status"),
+    [
+        ("/customers", "customer", 403),
+        ("/staff", "customer", 403),
+        ("/services", "customer", 200),
+    ],
+)
+def test_one_row_follows_the_list_roles(client, login_as, tenants, path, role, status):
+    row_id = getattr(tenants["everfresh"], ONE_ROW[path])
+
+    response = client.get(f"{path}/{row_id}", headers=login_as(role))
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("role", ["customer", "staff", "admin", "superadmin"])
+def test_a_company_is_read_by_its_users_and_superadmins(client, login_as, tenants, role):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.get(f"/companies/{company_id}", headers=login_as(role))
+
+    assert response.status_code == 200
+    assert response.json["id"] == company_id
+    assert response.json["name"] == "EverFresh Demo"
+
+
+@pytest.mark.parametrize("company_id", ["brighthome", UNKNOWN_COMPANY])
+def test_another_or_unknown_company_is_404(client, login_as, tenants, company_id):
+    if company_id in tenants:
+        company_id = tenants[company_id].company_id
+
+    response = client.get(f"/companies/{company_id}", headers=login_as("staff"))
+
+    assert_error(response, 404, "Not Found", "Company not found.")

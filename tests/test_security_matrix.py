@@ -64,6 +64,7 @@ class World:
     company: str
     customer: str
     service: str
+    staff_member: str
     staff_user: str
     booking: str
 
@@ -143,6 +144,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/companies", "POST"): Row(
         "/companies", statuses(401, 403, 403, 403, 201, 403), {"name": "Company {unique}"}
     ),
+    ("/companies/<company_id>", "GET"): Row(
+        "/companies/{company}", statuses(401, 200, 200, 200, 200, 404)
+    ),
     ("/companies/<company_id>", "PATCH"): Row(
         "/companies/{company}",
         statuses(401, 403, 403, 403, 200, 403),
@@ -154,17 +158,26 @@ MATRIX: dict[tuple[str, str], Row] = {
         statuses(401, 403, 201, 201, 201, 404),
         {"name": "Grace Hopper", "company_id": "{company}"},
     ),
+    ("/customers/<customer_id>", "GET"): Row(
+        "/customers/{customer}", statuses(401, 403, 200, 200, 200, 404)
+    ),
     ("/services", "GET"): Row("/services" + OF_EVERFRESH, statuses(401, 200, 200, 200, 200, 404)),
     ("/services", "POST"): Row(
         "/services",
         statuses(401, 403, 403, 201, 201, 404),
         {"name": "Windows", "duration_minutes": 60, "price_cents": 4500, "company_id": "{company}"},
     ),
+    ("/services/<service_id>", "GET"): Row(
+        "/services/{service}", statuses(401, 200, 200, 200, 200, 404)
+    ),
     ("/staff", "GET"): Row("/staff" + OF_EVERFRESH, statuses(401, 403, 200, 200, 200, 404)),
     ("/staff", "POST"): Row(
         "/staff",
         statuses(401, 403, 403, 201, 201, 404),
         {"name": "New Cleaner", "company_id": "{company}"},
+    ),
+    ("/staff/<staff_id>", "GET"): Row(
+        "/staff/{staff_member}", statuses(401, 403, 200, 200, 200, 404)
     ),
     ("/bookings", "GET"): Row("/bookings" + OF_EVERFRESH, statuses(401, 200, 200, 200, 200, 404)),
     # Another company's customer in a new booking is a field error, as DESIGN.md §4 says.
@@ -199,6 +212,7 @@ def world(app: Flask, client: FlaskClient, tenants, login_as) -> World:
         company=everfresh.company_id,
         customer=everfresh.customer_id,
         service=everfresh.service_id,
+        staff_member=everfresh.staff_id,
         staff_user=staff_user,
         booking=booking.get_json()["booking_id"],
     )

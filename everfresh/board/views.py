@@ -25,13 +25,15 @@ CONTENT_SECURITY_POLICY = (
 @bp.get("/")
 @endpoint("Pages", content=HTML_PAGE, response_description="The board page.")
 def board() -> Response:
-    """Serve the staff board: a login form, then today's and upcoming bookings, live."""
+    """Serve the staff board: a login form, then the company's bookings to watch and work, live."""
     config = current_app.config
     html = render_template(
         "board/index.html",
         # The page cannot see the stream's `: keep-alive` comments, so it needs the interval
         # to tell a quiet stream from a dead one.
         heartbeat_seconds=config["SSE_HEARTBEAT_SECONDS"],
+        access_csrf_cookie=config["JWT_ACCESS_CSRF_COOKIE_NAME"],
+        access_csrf_header=config["JWT_ACCESS_CSRF_HEADER_NAME"],
         refresh_csrf_cookie=config["JWT_REFRESH_CSRF_COOKIE_NAME"],
         refresh_csrf_header=config["JWT_REFRESH_CSRF_HEADER_NAME"],
     )

@@ -1,4 +1,4 @@
-"""List and create each company's customers, services and staff members."""
+"""List, read and create each company's customers, services and staff members."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ from typing import Any
 
 from flask import Blueprint
 
-from everfresh.auth.access import ADMIN_ROLES, ANY_ROLE, STAFF_ROLES
+from everfresh.auth.access import ADMIN_ROLES, ANY_ROLE, STAFF_ROLES, caller
 from everfresh.catalog import schemas
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.extensions import db
-from everfresh.tenancy import owning_company_id, visible_company_id
+from everfresh.tenancy import (
+    company_scope,
+    get_in_company,
+    owning_company_id,
+    visible_company_id,
+)
 from everfresh.web.endpoints import endpoint
 from everfresh.web.pagination import PageQuery, paginate
 from everfresh.web.responses import Answer, serialise
@@ -28,6 +33,16 @@ def _list(model: type[Customer] | type[Service] | type[Staff], item: type[Answer
     return paginate(query, model.id, page, item)
 
 
+def _get(
+    model: type[Customer] | type[Service] | type[Staff],
+    row_id: str,
+    item: type[Answer],
+    missing: str,
+) -> dict[str, Any]:
+    row = get_in_company(model, row_id, company_scope(caller()), message=missing)
+    return serialise(item, row)
+
+
 def _create(row: Customer | Service | Staff, item: type[Answer]) -> dict[str, Any]:
     db.session.add(row)
     db.session.commit()
@@ -41,6 +56,13 @@ def _create(row: Customer | Service | Staff, item: type[Answer]) -> dict[str, An
 def list_customers():
     """List the company's customers."""
     return _list(Customer, schemas.Customer)
+
+
+@bp.get("/customers/<customer_id>")
+@endpoint("Catalogue", roles=STAFF_ROLES, response=schemas.Customer)
+def get_customer(customer_id: str):
+    """Return one of the company's customers."""
+    return _get(Customer, customer_id, schemas.Customer, "Customer not found.")
 
 
 @bp.post("/customers")
@@ -67,6 +89,13 @@ def list_services():
     return _list(Service, schemas.Service)
 
 
+@bp.get("/services/<service_id>")
+@endpoint("Catalogue", roles=ANY_ROLE, response=schemas.Service)
+def get_service(service_id: str):
+    """Return one of the services the caller's company sells."""
+    return _get(Service, service_id, schemas.Service, "Service not found.")
+
+
 @bp.post("/services")
 @endpoint(
     "Catalogue",
@@ -91,6 +120,13 @@ def create_service():
 def list_staff():
     """List the company's staff members."""
     return _list(Staff, schemas.Staff)
+
+
+@bp.get("/staff/<staff_id>")
+@endpoint("Catalogue", roles=STAFF_ROLES, response=schemas.Staff)
+def get_staff(staff_id: str):
+    """Return one of the company's staff members."""
+    return _get(Staff, staff_id, schemas.Staff, "Staff member not found.")
 
 
 @bp.post("/staff")

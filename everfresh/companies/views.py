@@ -1,9 +1,10 @@
-"""Let a superadmin list, create and change companies."""
+"""Let a superadmin list, create and change companies, and every user read their own."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort
 
+from everfresh.auth.access import ANY_ROLE, caller
 from everfresh.auth.models import Role
 from everfresh.companies import schemas
 from everfresh.companies.models import Company
@@ -24,6 +25,18 @@ NAME_TAKEN = "A company with this name already exists."
 def list_companies():
     """List every company."""
     return paginate(db.select(Company), Company.id, parse_query(PageQuery), schemas.Company)
+
+
+@bp.get("/companies/<company_id>")
+@endpoint("Companies", roles=ANY_ROLE, response=schemas.Company)
+def get_company(company_id: str):
+    """Return a company to its own users (every role) or to a superadmin."""
+    user = caller()
+    company = db.session.get(Company, company_id)
+    # Another company is answered like a missing one, so ids reveal nothing.
+    if company is None or (user.role != Role.SUPERADMIN and user.company_id != company_id):
+        abort(404, "Company not found.")
+    return serialise(schemas.Company, company)
 
 
 @bp.post("/companies")

@@ -22,38 +22,86 @@ const FLAGS = [
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
 let context;
+let tabs = [];
 let page;
 let consoleLines = [];
 
-async function newPage({ viewport = { width: 1100, height: 700 } } = {}) {
+function watch(tab) {
+  const index = tabs.length;
+  tab.on("console", (message) => consoleLines.push(`[${index}] ${message.type()}: ${message.text()}`));
+  tab.on("pageerror", (error) => consoleLines.push(`[${index}] pageerror: ${error.message}`));
+  tabs.push(tab);
+  page = tab;
+  return index;
+}
+
+// A fresh browser profile (cookies, storage, locks) with one tab. `timezoneId` sets the
+// browser's own zone; `clock` installs a controllable clock starting now.
+async function newContext({
+  viewport = { width: 1100, height: 700 },
+  timezoneId,
+  permissions = [],
+  clock = false,
+} = {}) {
   if (context) await context.close();
-  context = await browser.newContext({ viewport });
-  page = await context.newPage();
+  context = await browser.newContext({ viewport, timezoneId, permissions });
+  if (clock) await context.clock.install();
+  tabs = [];
   consoleLines = [];
-  page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
+  watch(await context.newPage());
+}
+
+// Poll an expression from here: the board's CSP rightly forbids the eval that
+// page.waitForFunction needs.
+async function waitUntil({ expression, timeout = 5000 }) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(expression);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waitUntil timed out: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const commands = {
-  newPage,
+  newContext,
+  newPage: newContext,
+  newTab: async () => watch(await context.newPage()),
+  useTab: async ({ index }) => {
+    page = tabs[index];
+    await page.bringToFront();
+  },
+  closeTab: async ({ index }) => {
+    await tabs[index].close({ runBeforeUnload: false });
+    page = tabs.find((tab) => !tab.isClosed());
+  },
   goto: ({ url }) => page.goto(url).then(() => null),
+  reload: () => page.reload().then(() => null),
   fill: ({ selector, value }) => page.fill(selector, value),
   click: ({ selector }) => page.click(selector),
+  press: ({ key }) => page.keyboard.press(key),
+  focus: ({ selector }) => page.focus(selector),
+  selectOption: ({ selector, value }) => page.selectOption(selector, value).then(() => null),
+  dragAndDrop: ({ source, target }) => page.dragAndDrop(source, target),
   waitFor: ({ selector, timeout = 5000, state = "visible" }) =>
     page.waitForSelector(selector, { timeout, state }).then(() => null),
   waitForFunction: ({ expression, timeout = 5000 }) =>
     page.waitForFunction(expression, null, { timeout }).then(() => null),
+  waitUntil,
   evaluate: ({ expression }) => page.evaluate(expression),
   text: ({ selector }) => page.textContent(selector),
   attribute: ({ selector, name }) => page.getAttribute(selector, name),
   cookies: () => context.cookies(),
   clearCookies: () => context.clearCookies(),
+  setOffline: ({ offline }) => context.setOffline(offline),
+  fastForward: ({ ms }) => context.clock.fastForward(ms),
   // Finite animations are fast-forwarded, so a highlight is shown as it settles.
-  screenshot: ({ path }) => page.screenshot({ path, animations: "disabled" }).then(() => null),
+  screenshot: ({ path, fullPage = false }) =>
+    page.screenshot({ path, fullPage, animations: "disabled" }).then(() => null),
   console: () => consoleLines,
 };
 
-await newPage();
+await newContext();
 process.stdout.write(`${JSON.stringify({ ready: true, version: browser.version() })}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {
