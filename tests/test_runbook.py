@@ -101,7 +101,7 @@ def test_the_runbook_takes_an_empty_database_to_a_first_live_booking(
 
     assert booking["booking_number"] == "BK-1001"
     assert event.event == "booking_created"
-    assert event.json()["booking_id"] == booking["booking_id"]
+    assert event.json["booking_id"] == booking["booking_id"]
 
 
 def test_create_company_refuses_a_zone_and_a_name_in_use(tmp_path: Path) -> None:
