@@ -80,6 +80,7 @@ def limit_login_attempts(view: ViewT) -> ViewT:
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP"],
         scope="login-account-ip",
         key_func=account_and_ip_key,
+        error_message=MESSAGE,
     )
     per_ip = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"],
