@@ -223,6 +223,17 @@ def login_as(app: Flask) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
+def user_id(app: Flask) -> Callable[[str], str]:
+    """Return a function giving the id of the user with an email."""
+
+    def find(email: str) -> str:
+        with app.app_context():
+            return db.session.scalars(db.select(User.id).where(User.email == email)).one()
+
+    return find
+
+
+@pytest.fixture
 def live_server(tmp_path) -> Iterator[Callable[..., LiveServer]]:
     """Start real gunicorn servers with gevent workers on free loopback ports; always stop them."""
     started: list[LiveServer] = []

@@ -25,6 +25,18 @@ JWT_TEST_KEY = "live-server-test-key-0123456789abcdef-0123456789"
 DEMO_PASSWORD = "everfresh-demo"
 
 
+def run_flask(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `flask --app wsgi <arguments>` in a process of its own, as an operator would."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def free_port() -> int:
     """Return a loopback port that was free a moment ago."""
     with socket.socket() as probe:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.live import JWT_TEST_KEY, ROOT, LiveServer
+from tests.live import JWT_TEST_KEY, LiveServer, run_flask
 
 STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 KEY_ADVICE = "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
@@ -89,14 +87,7 @@ def flask_command(tmp_path: Path, settings: dict[str, str], *arguments: str):
         "REDIS_URL": "",
         **settings,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_flask(*arguments, env=environment)
 
 
 @pytest.mark.parametrize(("settings", "name", "message"), BAD_CONFIGURATIONS, ids=IDS)

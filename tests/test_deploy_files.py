@@ -5,16 +5,14 @@ from __future__ import annotations
 import configparser
 import re
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT
+from tests.live import ROOT, run_flask
 
 DEPLOY = Path(ROOT) / "docs" / "deploy"
 README = (Path(ROOT) / "README.md").read_text()
-FLASK = str(Path(ROOT) / ".venv" / "bin" / "flask")
 
 
 def without_comment_header(text: str) -> str:
@@ -75,14 +73,7 @@ def test_the_env_template_is_a_production_configuration_the_app_accepts(tmp_path
     settings["WEB_CONCURRENCY"] = "1"
     assert "CHANGE-ME" not in "".join(settings.values())
 
-    result = subprocess.run(
-        [FLASK, "--app", "wsgi", "init-db"],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", **settings},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_flask("init-db", env={"PATH": "/usr/bin:/bin", **settings})
 
     assert result.returncode == 0, result.stderr
     assert "Database schema is up to date." in result.stdout

@@ -10,6 +10,7 @@ import redis
 
 from everfresh.redis_clients import limits_storage_uri, redis_client
 from tests.live import LiveServer, SSEStream, prepare_database
+from tests.test_scale_out import booking_ids
 
 pytestmark = pytest.mark.live
 
@@ -35,16 +36,6 @@ def open_stream(server: LiveServer, token: str) -> SSEStream:
     assert stream.status == 200
     assert stream.next_frame(timeout=10).data is not None
     return stream
-
-
-def booking_ids(stream: SSEStream, count: int, timeout: float = 10) -> list[str]:
-    received = []
-    while len(received) < count:
-        frame = stream.next_event(timeout=timeout)
-        assert frame is not None, f"stream closed after {received}"
-        assert frame.event == "booking_created"
-        received.append(frame.json["booking_id"])
-    return received
 
 
 def labelled_metric(server: LiveServer, name: str, **labels: str) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.dates import in_days
-from tests.live import ROOT, LiveServer
+from tests.live import ROOT, LiveServer, run_flask
 from tests.test_migrations import new_postgres_database
 
 pytestmark = pytest.mark.live
@@ -61,14 +61,7 @@ def test_the_runbook_takes_an_empty_database_to_a_first_live_booking(
     }
     server = LiveServer(empty_database, settings)
     for command in runbook_commands():
-        result = subprocess.run(
-            [str(Path(ROOT) / command[0]), *command[1:]],
-            cwd=ROOT,
-            env=server.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_flask(*command[3:], env=server.env)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
 
     server = live_server(empty_database, **settings)
@@ -109,14 +102,7 @@ def test_create_company_refuses_a_zone_and_a_name_in_use(tmp_path: Path) -> None
     env = LiveServer(database, {"JWT_SECRET_KEY": secrets.token_urlsafe(48)}).env
 
     def flask(*arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(Path(ROOT) / ".venv/bin/flask"), "--app", "wsgi", *arguments],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_flask(*arguments, env=env)
 
     assert flask("init-db").returncode == 0
     created = flask("create-company", COMPANY, "--timezone", "Europe/London")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -21,17 +20,6 @@ from tests.assertions import assert_error, invalid_fields
 from tests.test_security_tokens import assert_unauthorized
 
 DEMO_PASSWORD = "everfresh-demo"
-
-
-@pytest.fixture
-def user_id(app: Flask) -> Callable[[str], str]:
-    """Return a function giving the id of the user with an email."""
-
-    def find(email: str) -> str:
-        with app.app_context():
-            return db.session.scalars(db.select(User.id).where(User.email == email)).one()
-
-    return find
 
 
 @pytest.fixture

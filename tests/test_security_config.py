@@ -17,7 +17,14 @@ from everfresh.demo import seed_demo
 from everfresh.extensions import db
 from everfresh.signing_key import InsecureConfiguration
 from everfresh.web.security_headers import DEFAULT_PAGE_POLICY, HEADERS
-from tests.live import DEMO_PASSWORD, JWT_TEST_KEY, ROOT, LiveServer, prepare_database
+from tests.live import (
+    DEMO_PASSWORD,
+    JWT_TEST_KEY,
+    ROOT,
+    LiveServer,
+    prepare_database,
+    run_flask,
+)
 
 STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 
@@ -130,14 +137,7 @@ def flask_command(database_url: str, *arguments: str) -> subprocess.CompletedPro
         "JWT_SECRET_KEY": JWT_TEST_KEY,
         "REDIS_URL": "",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_flask(*arguments, env=environment)
 
 
 def production_server(database_url: str) -> LiveServer:

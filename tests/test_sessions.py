@@ -6,10 +6,7 @@ and the stream guard ends streams opened with one; tokens issued afterwards work
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from everfresh.auth.models import User
@@ -20,17 +17,6 @@ from tests.test_sse_access import open_stream
 
 DEMO_PASSWORD = "everfresh-demo"
 ENDED = "The session of this token has been ended."
-
-
-@pytest.fixture
-def user_id(app: Flask) -> Callable[[str], str]:
-    """Return a function giving the id of the user with an email."""
-
-    def find(email: str) -> str:
-        with app.app_context():
-            return db.session.scalars(db.select(User.id).where(User.email == email)).one()
-
-    return find
 
 
 def log_in(client: FlaskClient, email: str) -> dict[str, dict[str, str]]:
