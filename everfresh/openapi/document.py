@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule
 
 from everfresh.auth.models import Role
+from everfresh.openapi.request_schemas import tighten_request_schema
 from everfresh.web.endpoints import PUBLIC, Operation, Parameter, operation_of
 from everfresh.web.responses import ErrorResponse
 
@@ -74,30 +75,34 @@ SECURITY_SCHEMES = {
     },
 }
 UNDOCUMENTED = Operation("Other", security=PUBLIC)
-# Every blueprint's static files (and the app's) are documented alike.
-STATIC_FILE = Operation(
-    "Pages",
-    content={"*/*": {"schema": {"type": "string", "contentEncoding": "binary"}}},
-    response_description="The file.",
-    security=PUBLIC,
-    errors=(404,),
-)
+
+
+def is_static(endpoint: str) -> bool:
+    """Say whether `endpoint` serves a blueprint's (or the app's) static files."""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 def operation_for(app: Flask, endpoint: str) -> Operation | None:
     """Return how `endpoint` of `app` is declared, or None if its view has no `@endpoint`."""
-    if endpoint == "static" or endpoint.endswith(".static"):
-        return STATIC_FILE
     return operation_of(app.view_functions[endpoint])
 
 
 def build_document(app: Flask) -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document of every route `app` serves."""
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+    """Return the OpenAPI 3.1 document of every API route `app` serves.
+
+    Static files (the board's and the docs page's scripts and styles) are assets of those
+    pages, not part of the API, and are left out.
+    """
+    rules = sorted(
+        (rule for rule in app.url_map.iter_rules() if not is_static(rule.endpoint)),
+        key=lambda rule: (rule.rule, rule.endpoint),
+    )
     operations = {
         rule.endpoint: operation_for(app, rule.endpoint) or UNDOCUMENTED for rule in rules
     }
     schemas = _component_schemas(operations.values())
+    for model in _request_models(operations.values()):
+        tighten_request_schema(model, schemas[model.__name__])
     paths: dict[str, dict[str, Any]] = {}
     for rule in rules:
         operation = operations[rule.endpoint]
@@ -131,11 +136,19 @@ def build_document(app: Flask) -> dict[str, Any]:
     }
 
 
+def _request_models(operations: Any) -> set[type[BaseModel]]:
+    return {
+        model
+        for operation in operations
+        for model in (operation.body, operation.query)
+        if model is not None
+    }
+
+
 def _component_schemas(operations: Any) -> dict[str, Any]:
-    requests: set[type[BaseModel]] = set()
+    requests = _request_models(operations)
     answers: set[type[BaseModel]] = {ErrorResponse}
     for operation in operations:
-        requests.update(model for model in (operation.body, operation.query) if model)
         if operation.response is not None:
             answers.add(operation.response)
         answers.update(operation.events.values())

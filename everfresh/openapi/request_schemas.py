@@ -1,0 +1,68 @@
+"""Tighten request schemas to exactly what the server accepts.
+
+Pydantic describes a field as declared, but request models trim strings before their length
+limits apply, and every request is refused if it holds a NUL character
+(`everfresh.web.text_input`). The schemas of request models are rewritten here so that a
+value a schema allows is a value the server takes, and the other way round.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+# What pydantic trims (Unicode White_Space), as a regex character class body.
+WHITESPACE = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL = r"^[^\u0000]*$"
+
+
+def trimmed_pattern(min_length: int, max_length: int | None) -> str:
+    """Return a pattern for raw text whose trimmed value is `min_length`..`max_length` long."""
+    space, edge, inner = f"[{WHITESPACE}]*", rf"[^{WHITESPACE}\u0000]", r"[^\u0000]"
+    upper = "" if max_length is None else str(max(max_length - 2, 0))
+    if max_length == 1:
+        content = edge
+    elif min_length <= 1:
+        content = f"{edge}(?:{inner}{{0,{upper}}}{edge})?"
+    else:
+        content = f"{edge}{inner}{{{min_length - 2},{upper}}}{edge}"
+    if min_length == 0:
+        content = f"(?:{content})?"
+    return f"^{space}{content}{space}$"
+
+
+def _untrimmed(model: type[BaseModel], name: str) -> bool:
+    field = model.model_fields.get(name)
+    return field is not None and any(
+        getattr(item, "strip_whitespace", None) is False for item in field.metadata
+    )
+
+
+def _tighten_string(schema: dict[str, Any], trimmed: bool) -> None:
+    if schema.get("type") != "string" or {"enum", "const", "format"} & schema.keys():
+        return
+    if "pattern" in schema:
+        # A field's own pattern already names the characters it takes.
+        return
+    if not trimmed:
+        schema["pattern"] = NO_NUL
+        return
+    minimum = schema.pop("minLength", 0)
+    maximum = schema.pop("maxLength", None)
+    if minimum == 0 and maximum is None:
+        schema["pattern"] = NO_NUL
+    else:
+        schema["pattern"] = trimmed_pattern(minimum, maximum)
+
+
+def tighten_request_schema(model: type[BaseModel], schema: dict[str, Any]) -> None:
+    """Rewrite the component `schema` of request `model` in place to say what is accepted."""
+    trims = bool(model.model_config.get("str_strip_whitespace"))
+    for name, field in schema.get("properties", {}).items():
+        options = field.get("anyOf", [field])
+        for option in options:
+            _tighten_string(option, trims and not _untrimmed(model, name))
+        # A null default on a field that refuses null only means "may be left out".
+        if field.get("default", ...) is None and {"type": "null"} not in options:
+            del field["default"]
