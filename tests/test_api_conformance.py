@@ -50,8 +50,6 @@ def test_schemathesis_finds_no_failure(live_server, tmp_path):
     ]
     for path in EXCLUDED:
         command += ["--exclude-path", path]
-    run = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=RUN_SECONDS * 4
-    )
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=RUN_SECONDS * 4)
 
     assert run.returncode == 0, run.stdout + run.stderr

@@ -8,6 +8,7 @@ value a schema allows is a value the server takes, and the other way round.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,9 +18,14 @@ WHITESPACE = r"\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\
 NO_NUL = r"^[^\u0000]*$"
 
 
-def trimmed_pattern(min_length: int, max_length: int | None) -> str:
-    """Return a pattern for raw text whose trimmed value is `min_length`..`max_length` long."""
+def trimmed_pattern(min_length: int, max_length: int | None, allowed: str = "") -> str:
+    """Return a pattern for raw text whose trimmed value is `min_length`..`max_length` long.
+
+    With `allowed` (a character class body), the trimmed value holds only those characters.
+    """
     space, edge, inner = f"[{WHITESPACE}]*", rf"[^{WHITESPACE}\u0000]", r"[^\u0000]"
+    if allowed:
+        edge, inner = f"(?![{WHITESPACE}])[{allowed}]", f"[{allowed}]"
     upper = "" if max_length is None else str(max(max_length - 2, 0))
     if max_length == 1:
         content = edge
@@ -42,18 +48,24 @@ def _untrimmed(model: type[BaseModel], name: str) -> bool:
 def _tighten_string(schema: dict[str, Any], trimmed: bool) -> None:
     if schema.get("type") != "string" or {"enum", "const", "format"} & schema.keys():
         return
+    allowed = ""
     if "pattern" in schema:
-        # A field's own pattern already names the characters it takes.
-        return
+        # A field's own pattern names the characters it takes; only `^[...]+$` ones are
+        # declared, and those apply to the trimmed value.
+        match = re.fullmatch(r"\^\[(.+)\]\+\$", schema["pattern"])
+        if not trimmed or match is None:
+            return
+        allowed = match.group(1)
+        schema.setdefault("minLength", 1)
     if not trimmed:
         schema["pattern"] = NO_NUL
         return
     minimum = schema.pop("minLength", 0)
     maximum = schema.pop("maxLength", None)
-    if minimum == 0 and maximum is None:
+    if minimum == 0 and maximum is None and not allowed:
         schema["pattern"] = NO_NUL
     else:
-        schema["pattern"] = trimmed_pattern(minimum, maximum)
+        schema["pattern"] = trimmed_pattern(minimum, maximum, allowed)
 
 
 def tighten_request_schema(model: type[BaseModel], schema: dict[str, Any]) -> None:

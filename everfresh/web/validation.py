@@ -97,6 +97,8 @@ NotNull = _NotNull()
 class UpdateRequest(RequestModel):
     """Base for PATCH bodies: only the fields sent change, and at least one must be sent."""
 
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateRequest:
         if not self.model_fields_set:
