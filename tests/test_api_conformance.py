@@ -75,6 +75,7 @@ def test_schemathesis_finds_no_failure(live_server, tmp_path, email: str, second
     server = live_server(**SETTINGS)
     command = schemathesis_run(server, server.login(email), seconds, tmp_path)
 
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds * 4)
+    # Run in tmp_path: the CLI keeps a cache of crashes in its working directory.
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=seconds * 4)
 
     assert run.returncode == 0, run.stdout + run.stderr

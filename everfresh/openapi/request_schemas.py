@@ -45,27 +45,37 @@ def _untrimmed(model: type[BaseModel], name: str) -> bool:
     )
 
 
-def _tighten_string(schema: dict[str, Any], trimmed: bool) -> None:
+def _length_rule(minimum: int, maximum: int | None) -> str:
+    if maximum is None:
+        return f"At least {minimum} characters"
+    if minimum == 0:
+        return f"At most {maximum} characters"
+    return f"{minimum} to {maximum} characters"
+
+
+def _tighten_string(schema: dict[str, Any], trimmed: bool) -> str:
+    """Tighten one string schema in place; return a sentence on its length, if it has a rule."""
     if schema.get("type") != "string" or {"enum", "const", "format"} & schema.keys():
-        return
+        return ""
     allowed = ""
     if "pattern" in schema:
         # A field's own pattern names the characters it takes; only `^[...]+$` ones are
         # declared, and those apply to the trimmed value.
         match = re.fullmatch(r"\^\[(.+)\]\+\$", schema["pattern"])
         if not trimmed or match is None:
-            return
+            return ""
         allowed = match.group(1)
         schema.setdefault("minLength", 1)
     if not trimmed:
         schema["pattern"] = NO_NUL
-        return
+        return ""
     minimum = schema.pop("minLength", 0)
     maximum = schema.pop("maxLength", None)
     if minimum == 0 and maximum is None and not allowed:
         schema["pattern"] = NO_NUL
-    else:
-        schema["pattern"] = trimmed_pattern(minimum, maximum, allowed)
+        return ""
+    schema["pattern"] = trimmed_pattern(minimum, maximum, allowed)
+    return f"{_length_rule(minimum, maximum)} once surrounding whitespace is trimmed."
 
 
 def tighten_request_schema(model: type[BaseModel], schema: dict[str, Any]) -> None:
@@ -73,8 +83,11 @@ def tighten_request_schema(model: type[BaseModel], schema: dict[str, Any]) -> No
     trims = bool(model.model_config.get("str_strip_whitespace"))
     for name, field in schema.get("properties", {}).items():
         options = field.get("anyOf", [field])
-        for option in options:
-            _tighten_string(option, trims and not _untrimmed(model, name))
+        trimmed = trims and not _untrimmed(model, name)
+        rules = {_tighten_string(option, trimmed) for option in options}
+        rules.discard("")
+        if rules and "description" not in field:
+            field["description"] = " ".join(sorted(rules))
         # A null default on a field that refuses null only means "may be left out".
         if field.get("default", ...) is None and {"type": "null"} not in options:
             del field["default"]

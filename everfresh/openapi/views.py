@@ -23,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+MAX_ENUM_SHOWN = 12
 CONSTRAINTS = (
     "minLength",
     "maxLength",
@@ -80,9 +81,13 @@ def type_of(schema: dict[str, Any]) -> Markup:
     if "const" in schema:
         return Markup("<code>{}</code>").format(repr(schema["const"]).replace("'", '"'))
     if "enum" in schema:
-        return Markup("one of ") + Markup(", ").join(
-            Markup("<code>{}</code>").format(value) for value in schema["enum"]
-        )
+        values = schema["enum"]
+        # A long list (the time zone names) is named by its size and a few of its values.
+        shown = values if len(values) <= MAX_ENUM_SHOWN else values[:3]
+        words = Markup(", ").join(Markup("<code>{}</code>").format(value) for value in shown)
+        if len(shown) < len(values):
+            return Markup("one of {} values, such as ").format(len(values)) + words
+        return Markup("one of ") + words
     kind = schema.get("type", "any")
     if kind == "array":
         return Markup("array of ") + type_of(schema.get("items", {}))
