@@ -38,6 +38,7 @@ ERROR_DESCRIPTIONS = {
     401: "No, invalid or expired token.",
     403: "The caller's role may not do this.",
     404: "Unknown, or another company's.",
+    408: "The body did not arrive whole within `REQUEST_BODY_TIMEOUT_SECONDS`.",
     409: "Conflicts with the current state; `error.fields` names a field to blame, if any.",
     413: "The body is larger than `MAX_CONTENT_LENGTH`.",
     415: "The body is not JSON.",
@@ -234,7 +235,7 @@ def _error_statuses(rule: Rule, operation: Operation) -> list[int]:
     if rule.arguments:
         statuses.add(404)
     if operation.body is not None:
-        statuses.update((400, 413, 415, 422))
+        statuses.update((400, 408, 413, 415, 422))
     if operation.query is not None:
         statuses.add(422)
     return sorted(statuses)

@@ -19,8 +19,8 @@ CURSOR_PATTERN = r"^[0-9A-Za-z_]{1,40}$"
 _CURSOR = re.compile(CURSOR_PATTERN.removeprefix("^").removesuffix("$"))
 
 
-def _check_cursor(cursor: str | None) -> str | None:
-    if cursor is not None and not _CURSOR.fullmatch(cursor):
+def _check_cursor(cursor: str) -> str:
+    if not _CURSOR.fullmatch(cursor):
         raise ValueError("Not a cursor from a previous page.")
     return cursor
 
@@ -54,7 +54,7 @@ def paginate(
     item: type[Answer],
 ) -> dict[str, Any]:
     """Run `query` ordered by `id_column` and return one page of `item`s and the next cursor."""
-    if page.cursor:
+    if page.cursor is not None:
         query = query.where(id_column > page.cursor)
     rows = db.session.scalars(query.order_by(id_column).limit(page.limit + 1)).all()
     has_more = len(rows) > page.limit
