@@ -566,20 +566,21 @@ def test_limit_of_a_hundred_is_allowed(client, login_as):
     ("path", "cursor"),
     [
         ("/customers", "!!!!"),
-        ("/services", "AAAA"),
-        ("/staff", "zzzz"),
+        ("/services", ""),
+        ("/staff", "caf%C3%A9"),
         ("/companies", "not a cursor"),
-        ("/customers", "a"),
-        ("/services", "x" * 300),
-        # "cust_?" in the standard alphabet; cursors are URL-safe base64.
+        ("/customers", "cust-01"),
+        ("/services", "x" * 41),
         ("/staff", "Y3VzdF8/"),
     ],
-    ids=["bangs", "nul-bytes", "not-ascii", "spaces", "one-char", "long", "slash"],
+    ids=["bangs", "empty", "not-ascii", "spaces", "dash", "long", "slash"],
 )
 def test_garbage_cursor_is_422(client, login_as, path, cursor):
     response = client.get(f"{path}?cursor={cursor}", headers=login_as("superadmin"))
 
-    assert invalid_fields(response) == {"cursor": "Not a cursor from a previous page."}
+    assert invalid_fields(response, "The query string has invalid parameters.") == {
+        "cursor": "Not a cursor from a previous page."
+    }
 
 
 def test_nul_in_a_cursor_is_refused_before_the_view(client, login_as):
@@ -615,7 +616,7 @@ VALIDATION = [
     ("/services", {"name": "S", "duration_minutes": 60, "price_cents": False}, ["price_cents"]),
     (
         "/services",
-        {"name": "S", "duration_minutes": 60.0, "price_cents": 100},
+        {"name": "S", "duration_minutes": 60.5, "price_cents": 100},
         ["duration_minutes"],
     ),
     ("/services", {"name": "S", "duration_minutes": 0, "price_cents": 100}, ["duration_minutes"]),

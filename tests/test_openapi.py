@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
+from pydantic import Field, ValidationError
 
 from everfresh.auth.models import Role
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
-from everfresh.openapi.document import IMPLICIT_METHODS, operation_for
+from everfresh.openapi.document import IMPLICIT_METHODS, is_static, operation_for
+from everfresh.openapi.request_schemas import trimmed_pattern
+from everfresh.web.validation import RequestModel
 from tests.dates import in_days
 
 UNKNOWN_ID = "01JD4Z6M3Q5Y7C9V2B4N6R8T0W"
@@ -52,12 +55,17 @@ def test_the_document_is_valid_openapi_3_1(spec):
 
 def test_every_route_of_the_app_is_in_the_document(app, spec):
     for path, method, endpoint in routes(app):
-        assert method in spec["paths"].get(path, {}), f"{method.upper()} {path} ({endpoint})"
+        if is_static(endpoint):
+            assert path not in spec["paths"], f"{path}: page assets are not API operations"
+        else:
+            assert method in spec["paths"].get(path, {}), f"{method.upper()} {path} ({endpoint})"
 
 
 def test_every_endpoint_is_described_on_purpose(app):
     undescribed = {
-        endpoint for _, _, endpoint in routes(app) if operation_for(app, endpoint) is None
+        endpoint
+        for _, _, endpoint in routes(app)
+        if not is_static(endpoint) and operation_for(app, endpoint) is None
     }
     assert undescribed == set(), "declare them with everfresh.web.endpoints.endpoint"
 
@@ -73,7 +81,7 @@ def test_bearer_jwt_is_the_api_security_scheme(spec):
 def test_request_bodies_are_the_views_own_models(app, spec):
     for _, _, endpoint in routes(app):
         operation = operation_for(app, endpoint)
-        if operation.body is None:
+        if operation is None or operation.body is None:
             continue
         schema = spec["components"]["schemas"][operation.body.__name__]
         assert set(schema["properties"]) == set(operation.body.model_fields), endpoint
@@ -82,7 +90,7 @@ def test_request_bodies_are_the_views_own_models(app, spec):
 
 def test_errors_are_described_with_the_one_error_shape(spec):
     post = spec["paths"]["/bookings"]["post"]["responses"]
-    assert set(post) == {"201", "400", "401", "409", "413", "415", "422"}
+    assert set(post) == {"201", "400", "401", "408", "409", "413", "415", "422"}
     for status in ("401", "422"):
         schema = post[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
@@ -172,7 +180,7 @@ def test_real_answers_match_the_documented_models(app, client, spec, login_as, t
 def test_documented_roles_are_the_enforced_ones(app, client, login_as, role):
     for path, method, endpoint in routes(app):
         operation = operation_for(app, endpoint)
-        if not operation.roles:
+        if operation is None or not operation.roles:
             continue
         url = re.sub(r"{[^}]+}", UNKNOWN_ID, path)
         # A fresh token each time: `POST /auth/logout` revokes the one it is sent.
@@ -202,3 +210,72 @@ def test_the_docs_page_loads_swagger_ui_from_this_origin_only(client):
     assert "connect-src 'self';" in policy
     for source in sources:
         assert client.get(source).status_code == 200
+
+
+# --- The request schemas say exactly what is accepted ---------------------------------------
+
+# Edge cases of trimming: ASCII and Unicode spaces pydantic trims, and \x1c and U+200B, which
+# Python calls space but pydantic keeps.
+TRIM_SAMPLES = ["", " ", "a", " a ", "\u3000a\u00a0", "\x1c", "\u200b", "ab", "a b", " a b c "]
+
+
+@pytest.mark.parametrize(
+    ("minimum", "maximum"), [(0, None), (1, None), (1, 1), (1, 3), (0, 3), (2, 4), (3, 5)]
+)
+@pytest.mark.parametrize("sample", TRIM_SAMPLES, ids=repr)
+def test_trimmed_pattern_takes_what_a_trimming_model_takes(minimum, maximum, sample):
+    class Model(RequestModel):
+        value: str = Field(min_length=minimum, max_length=maximum)
+
+    try:
+        Model(value=sample)
+        accepted = True
+    except ValidationError:
+        accepted = False
+
+    assert bool(re.search(trimmed_pattern(minimum, maximum), sample)) is accepted
+
+
+@pytest.mark.parametrize(
+    ("schema", "field"),
+    [
+        ("UpdateUserRequest", "name"),
+        ("UpdateUserRequest", "active"),
+        ("UpdateCompanyRequest", "timezone"),
+        ("UpdateBookingRequest", "scheduled_date"),
+    ],
+)
+def test_fields_that_refuse_null_are_not_documented_as_nullable(spec, schema, field):
+    documented = spec["components"]["schemas"][schema]["properties"][field]
+
+    assert "anyOf" not in documented
+    assert "default" not in documented
+    assert spec["components"]["schemas"][schema]["minProperties"] == 1
+
+
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [("cust_0", 200), ("Zz_9", 200), ("a" * 40, 200), ("a" * 41, 422), ("a-b", 422), ("", 422)],
+)
+def test_the_documented_cursor_pattern_is_what_the_server_takes(
+    client, spec, login_as, cursor, status
+):
+    (parameter,) = [
+        parameter
+        for parameter in spec["paths"]["/customers"]["get"]["parameters"]
+        if parameter["name"] == "cursor"
+    ]
+
+    response = client.get("/customers", query_string={"cursor": cursor}, headers=login_as("admin"))
+
+    assert response.status_code == status
+    assert bool(re.search(parameter["schema"]["pattern"], cursor)) is (status == 200)
+
+
+def test_request_strings_refuse_nul_in_the_document(spec):
+    schema = spec["components"]["schemas"]["CreateStaffRequest"]["properties"]
+    pattern = schema["company_id"]["anyOf"][0]["pattern"]
+
+    assert re.search(pattern, "comp_1")
+    assert not re.search(pattern, "comp\x001")
+    assert not re.search(schema["name"]["pattern"], "Bo\x00b")

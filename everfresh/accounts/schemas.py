@@ -9,7 +9,13 @@ from pydantic import Field
 from everfresh.auth.models import Role
 from everfresh.auth.schemas import User
 from everfresh.web.responses import Page
-from everfresh.web.validation import EmailAddress, NotNull, RequestModel, UpdateRequest
+from everfresh.web.validation import (
+    EmailAddress,
+    NotNull,
+    Password,
+    RequestModel,
+    UpdateRequest,
+)
 
 
 class UpdateUserRequest(UpdateRequest):
@@ -24,7 +30,7 @@ class CreateUserRequest(RequestModel):
     """A new account for `POST /users`."""
 
     email: EmailAddress = Field(max_length=254)
-    password: str = Field(min_length=8, max_length=1024)
+    password: Password = Field(min_length=8, max_length=1024)
     name: str = Field(min_length=1, max_length=200)
     role: Role
     company_id: str | None = None

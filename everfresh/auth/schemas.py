@@ -8,14 +8,14 @@ from pydantic import Field
 
 from everfresh.auth.models import Role
 from everfresh.web.responses import Answer, UtcTimestamp
-from everfresh.web.validation import RequestModel
+from everfresh.web.validation import Password, RequestModel
 
 
 class LoginRequest(RequestModel):
     """Credentials for `POST /auth/login`."""
 
     email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password = Field(min_length=1, max_length=1024)
 
 
 class LogoutRequest(RequestModel):

@@ -39,7 +39,7 @@ def authenticate(credentials: schemas.LoginRequest) -> User:
 
 
 @bp.post("/auth/login")
-@endpoint("Auth", body=schemas.LoginRequest, response=schemas.TokenPair, errors=(429,))
+@endpoint("Auth", body=schemas.LoginRequest, response=schemas.TokenPair, errors=(401, 429))
 @limit_login_attempts
 def login():
     """Exchange an email and password for an access and a refresh token."""
@@ -52,7 +52,7 @@ def login():
     "Board session",
     body=schemas.LoginRequest,
     response=schemas.BoardSession,
-    errors=(429,),
+    errors=(401, 429),
     description=(
         "Sets the HttpOnly `access_token_cookie` and `refresh_token_cookie`, plus the "
         "readable `csrf_access_token` and `csrf_refresh_token` whose values unsafe "

@@ -32,8 +32,18 @@ def _clock_time(value: object) -> time:
     return time.fromisoformat(value)
 
 
-CalendarDate = Annotated[date, BeforeValidator(_calendar_date)]
-ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+CalendarDate = Annotated[
+    date,
+    BeforeValidator(_calendar_date),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    ),
+]
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}),
+]
 EntityId = Annotated[str, Field(min_length=1, max_length=40)]
 Notes = Annotated[str, Field(max_length=2000)]
 # A time of day as answers write it: hours and minutes, no seconds.

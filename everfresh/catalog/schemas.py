@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from everfresh.web.responses import Answer, Page, UtcTimestamp
-from everfresh.web.validation import EmailAddress, RequestModel
+from everfresh.web.validation import EmailAddress, RequestModel, WholeNumber
 
 
 class CreateCustomerRequest(RequestModel):
@@ -21,8 +21,8 @@ class CreateServiceRequest(RequestModel):
     """A new service for `POST /services`."""
 
     name: str = Field(min_length=1, max_length=200)
-    duration_minutes: int = Field(gt=0, le=24 * 60, strict=True)
-    price_cents: int = Field(ge=0, le=100_000_000, strict=True)
+    duration_minutes: WholeNumber = Field(gt=0, le=24 * 60)
+    price_cents: WholeNumber = Field(ge=0, le=100_000_000)
     company_id: str | None = None
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
-from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone
+from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone, known_timezones
 from everfresh.web.responses import Answer, Page, UtcTimestamp
 from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
 
 CompanyName = Annotated[str, Field(min_length=1, max_length=200)]
-TimezoneName = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+TimezoneName = Annotated[
+    str,
+    Field(max_length=64),
+    AfterValidator(check_timezone),
+    WithJsonSchema({"type": "string", "enum": sorted(known_timezones())}),
+]
 
 
 class CreateCompanyRequest(RequestModel):

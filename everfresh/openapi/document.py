@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule
 
 from everfresh.auth.models import Role
+from everfresh.openapi.request_schemas import tighten_request_schema
 from everfresh.web.endpoints import PUBLIC, Operation, Parameter, operation_of
 from everfresh.web.responses import ErrorResponse
 
@@ -37,6 +38,7 @@ ERROR_DESCRIPTIONS = {
     401: "No, invalid or expired token.",
     403: "The caller's role may not do this.",
     404: "Unknown, or another company's.",
+    408: "The body did not arrive whole within `REQUEST_BODY_TIMEOUT_SECONDS`.",
     409: "Conflicts with the current state; `error.fields` names a field to blame, if any.",
     413: "The body is larger than `MAX_CONTENT_LENGTH`.",
     415: "The body is not JSON.",
@@ -74,30 +76,34 @@ SECURITY_SCHEMES = {
     },
 }
 UNDOCUMENTED = Operation("Other", security=PUBLIC)
-# Every blueprint's static files (and the app's) are documented alike.
-STATIC_FILE = Operation(
-    "Pages",
-    content={"*/*": {"schema": {"type": "string", "contentEncoding": "binary"}}},
-    response_description="The file.",
-    security=PUBLIC,
-    errors=(404,),
-)
+
+
+def is_static(endpoint: str) -> bool:
+    """Say whether `endpoint` serves a blueprint's (or the app's) static files."""
+    return endpoint == "static" or endpoint.endswith(".static")
 
 
 def operation_for(app: Flask, endpoint: str) -> Operation | None:
     """Return how `endpoint` of `app` is declared, or None if its view has no `@endpoint`."""
-    if endpoint == "static" or endpoint.endswith(".static"):
-        return STATIC_FILE
     return operation_of(app.view_functions[endpoint])
 
 
 def build_document(app: Flask) -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document of every route `app` serves."""
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+    """Return the OpenAPI 3.1 document of every API route `app` serves.
+
+    Static files (the board's and the docs page's scripts and styles) are assets of those
+    pages, not part of the API, and are left out.
+    """
+    rules = sorted(
+        (rule for rule in app.url_map.iter_rules() if not is_static(rule.endpoint)),
+        key=lambda rule: (rule.rule, rule.endpoint),
+    )
     operations = {
         rule.endpoint: operation_for(app, rule.endpoint) or UNDOCUMENTED for rule in rules
     }
     schemas = _component_schemas(operations.values())
+    for model in _request_models(operations.values()):
+        tighten_request_schema(model, schemas[model.__name__])
     paths: dict[str, dict[str, Any]] = {}
     for rule in rules:
         operation = operations[rule.endpoint]
@@ -131,11 +137,19 @@ def build_document(app: Flask) -> dict[str, Any]:
     }
 
 
+def _request_models(operations: Any) -> set[type[BaseModel]]:
+    return {
+        model
+        for operation in operations
+        for model in (operation.body, operation.query)
+        if model is not None
+    }
+
+
 def _component_schemas(operations: Any) -> dict[str, Any]:
-    requests: set[type[BaseModel]] = set()
+    requests = _request_models(operations)
     answers: set[type[BaseModel]] = {ErrorResponse}
     for operation in operations:
-        requests.update(model for model in (operation.body, operation.query) if model)
         if operation.response is not None:
             answers.add(operation.response)
         answers.update(operation.events.values())
@@ -221,7 +235,7 @@ def _error_statuses(rule: Rule, operation: Operation) -> list[int]:
     if rule.arguments:
         statuses.add(404)
     if operation.body is not None:
-        statuses.update((400, 413, 415, 422))
+        statuses.update((400, 408, 413, 415, 422))
     if operation.query is not None:
         statuses.add(422)
     return sorted(statuses)

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import request
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from everfresh.errors import ValidationFailed
 
@@ -23,7 +36,25 @@ def normalise_email(value: str) -> str:
         raise ValueError(f"Not a valid email address: {error}") from None
 
 
-EmailAddress = Annotated[str, AfterValidator(normalise_email)]
+# Documented as an email address: `normalise_email` decides, as a format leaves room to.
+EmailAddress = Annotated[
+    str,
+    AfterValidator(normalise_email),
+    Field(json_schema_extra={"format": "email"}),
+]
+# Passwords are taken byte for byte: trimming would silently change a secret.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
+
+
+def _whole_number(value: object) -> object:
+    # JSON has one number type: 30.0 is the integer 30, as JSON Schema's "integer" says.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of a JSON body: no strings or booleans, but 30.0 counts as 30.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(strict=True)]
 
 
 class RequestModel(BaseModel):
@@ -39,12 +70,34 @@ def _refuse_null(value: object) -> object:
     return value
 
 
+class _NotNull:
+    """Refuse an explicit null, and leave null out of the field's documented schema."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_refuse_null, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        result = handler(schema)
+        options = [option for option in result.pop("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1:
+            result = {**options[0], **result}
+        elif options:
+            result["anyOf"] = options
+        return result
+
+
 # Marks a field of an update that may be left out but, when sent, may not be null.
-NotNull = AfterValidator(_refuse_null)
+NotNull = _NotNull()
 
 
 class UpdateRequest(RequestModel):
     """Base for PATCH bodies: only the fields sent change, and at least one must be sent."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateRequest:
