@@ -92,7 +92,9 @@ def init_db(app: Flask) -> str:
 def schema_differences(app: Flask) -> list:
     """Return what alembic's autogenerate finds between the database and the models."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # As `flask db migrate` compares: the app's own options, the partition filter among them.
+        options = {**app.extensions["migrate"].configure_args, "compare_type": True}
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, db.metadata)
 
 
