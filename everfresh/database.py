@@ -16,7 +16,7 @@ from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import make_url
 
 from config import BASE_DIR
-from everfresh.eventlog.partitions import include_name
+from everfresh.eventlog.partitions import ensure_partitions, include_name
 from everfresh.extensions import db, migrate
 
 MIGRATIONS_DIR = BASE_DIR / "migrations"
@@ -133,6 +133,11 @@ def upgrade_schema() -> None:
     with _migration_lock():
         _adopt_schema_made_before_migrations()
         flask_migrate.upgrade()
+        # The migration made partitions for the days around it; a deployment made later
+        # should not wait for the first hourly pruner to have the coming days' ones.
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                ensure_partitions(connection)
 
 
 @contextmanager

@@ -342,3 +342,18 @@ def test_the_event_log_is_partitioned_by_day_with_its_rows_and_ids(empty_app: Fl
         assert not [
             name for name in inspect(db.engine).get_table_names() if name.startswith("events_")
         ]
+
+
+def test_init_db_makes_the_coming_days_partitions(empty_postgres_url: str) -> None:
+    """Each init-db run makes any missing partition of today and the days ahead."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_postgres_url}, environment="testing")
+    init_db(app)
+    tomorrow = partition_name(utcnow().date() + timedelta(days=1))
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {tomorrow}"))
+
+    init_db(app)
+
+    with app.app_context():
+        assert tomorrow in inspect(db.engine).get_table_names()
+        db.engine.dispose()
