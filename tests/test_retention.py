@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import gevent
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from everfresh import retention
 from everfresh.eventlog import partitions
@@ -227,3 +228,22 @@ def test_each_worker_makes_tomorrows_partition(app, monkeypatch):
         wait_for(lambda: partition_exists(app, tomorrow), sleep=gevent.sleep)
     finally:
         pruner.kill()
+
+
+@on_postgresql
+def test_pruning_gives_up_rather_than_hold_bookings_behind_a_long_read(app, monkeypatch):
+    monkeypatch.setattr(partitions, "TABLE_LOCK_TIMEOUT", "100ms")
+    day = utcnow().date() - timedelta(days=3)
+    make_partitions_from(app, day)
+    with app.app_context(), db.engine.connect() as reader:
+        # Its transaction holds a lock on `events` that dropping a partition must wait for.
+        reader.execute(text("SELECT count(*) FROM events"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            retention.prune_expired()
+        db.session.rollback()
+        reader.rollback()
+
+    assert partition_exists(app, day)
+    with app.app_context():
+        retention.prune_expired()
+    assert not partition_exists(app, day)

@@ -18,6 +18,8 @@ DAYS_AHEAD = 3
 PARTITION_LOCK_KEY = 7_412_305_119
 # Takes events of days that have no partition yet, so an insert never fails.
 DEFAULT_PARTITION = "events_default"
+# How long adding or dropping a partition waits for the lock on `events` before giving up.
+TABLE_LOCK_TIMEOUT = "5s"
 DAY_PARTITION = re.compile(r"^events_p(\d{8})$")
 
 
@@ -129,6 +131,9 @@ def _create_day_partition(connection: Connection, day: date) -> None:
 def _take_partition_lock(connection: Connection) -> None:
     # Held until the transaction ends, so one worker at a time adds or drops partitions.
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
+    # Adding or dropping a partition locks all of `events`, and every booking's commit would
+    # queue behind a lock request stuck behind a long read: give up and retry next hour.
+    connection.execute(text(f"SET LOCAL lock_timeout = '{TABLE_LOCK_TIMEOUT}'"))
 
 
 def _exists(connection: Connection, name: str) -> bool:

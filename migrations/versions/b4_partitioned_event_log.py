@@ -85,8 +85,11 @@ def upgrade():
     # everfresh/database.py) and may already hold this table, made from today's models.
     if _is_partitioned(bind):
         return
-    _move_aside(bind, 'events_unpartitioned')
     postgres = bind.dialect.name == 'postgresql'
+    if postgres:
+        # The app's connections stop statements after seconds; a large log takes longer to copy.
+        op.execute('SET LOCAL statement_timeout = 0')
+    _move_aside(bind, 'events_unpartitioned')
     options = {'postgresql_partition_by': 'RANGE (created_at)'} if postgres else {}
     op.create_table(
         'events',
@@ -111,6 +114,8 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        op.execute('SET LOCAL statement_timeout = 0')
     _move_aside(bind, 'events_partitioned')
     op.create_table(
         'events',
