@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -87,7 +87,7 @@ def is_partition(name: str) -> bool:
     return name == DEFAULT_PARTITION or DAY_PARTITION.match(name) is not None
 
 
-def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
     """Leave the event log's partitions out when comparing the database with the models.
 
     The models describe the partitioned `events` table; its partitions come and go by day.
