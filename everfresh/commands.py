@@ -143,7 +143,7 @@ def _company_for(role: Role, company_name: str | None) -> str | None:
 @with_appcontext
 @refused_with_demo_logins_in_production
 def prune_command() -> None:
-    """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, expired revocations."""
+    """Remove events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, expired revocations."""
     counts = prune_expired()
     click.echo(
         f"Pruned {counts['events']} events, {counts['idempotency_keys']} idempotency keys "

@@ -16,6 +16,7 @@ from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import make_url
 
 from config import BASE_DIR
+from everfresh.eventlog.partitions import ensure_partitions, include_name
 from everfresh.extensions import db, migrate
 
 MIGRATIONS_DIR = BASE_DIR / "migrations"
@@ -116,8 +117,15 @@ def init_app(app: Flask) -> None:
     )
     db.init_app(app)
     # An absolute path, so `flask init-db` finds the migrations from any working directory;
-    # batch mode because SQLite can only alter a table by copying it.
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    # batch mode because SQLite can only alter a table by copying it; the event log's
+    # partitions are the database's business, not tables the models describe.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS_DIR),
+        render_as_batch=True,
+        include_name=include_name,
+    )
 
 
 def upgrade_schema() -> None:
@@ -125,6 +133,11 @@ def upgrade_schema() -> None:
     with _migration_lock():
         _adopt_schema_made_before_migrations()
         flask_migrate.upgrade()
+        # The migration made partitions for the days around it; a deployment made later
+        # should not wait for the first hourly pruner to have the coming days' ones.
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                ensure_partitions(connection)
 
 
 @contextmanager

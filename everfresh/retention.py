@@ -19,7 +19,7 @@ PRUNE_INTERVAL_SECONDS = 3600
 
 
 def prune_expired() -> dict[str, int]:
-    """Delete events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, dead revocations."""
+    """Remove events past SSE_REPLAY_HOURS, idempotency keys past 24 hours, dead revocations."""
     counts = {
         "events": prune_events(),
         "idempotency_keys": prune_idempotency_keys(),

@@ -469,7 +469,8 @@ def test_prune_deletes_events_older_than_the_replay_window(
     app, runner, add_event, event_ids, hours
 ):
     app.config["SSE_REPLAY_HOURS"] = hours
-    gone = [add_event(timedelta(hours=hours + 1)), add_event(timedelta(hours=hours, minutes=1))]
+    # Days wholly past the window, which PostgreSQL drops whole (see test_retention.py).
+    gone = [add_event(timedelta(days=3)), add_event(timedelta(hours=hours + 24))]
     kept = [add_event(timedelta(hours=hours, minutes=-1)), add_event(timedelta(0))]
 
     result = runner.invoke(args=["prune"])

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flask_migrate
@@ -26,7 +26,9 @@ from sqlalchemy.engine import make_url
 from everfresh import create_app, database
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
+from everfresh.eventlog.partitions import partition_name
 from everfresh.extensions import db
+from everfresh.timestamps import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).with_name("flask"))
@@ -92,7 +94,9 @@ def init_db(app: Flask) -> str:
 def schema_differences(app: Flask) -> list:
     """Return what alembic's autogenerate finds between the database and the models."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # As `flask db migrate` compares: the app's own options, the partition filter among them.
+        options = {**app.extensions["migrate"].configure_args, "compare_type": True}
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, db.metadata)
 
 
@@ -292,3 +296,64 @@ def test_commit_ordered_ids_continue_after_every_id_handed_out(empty_app: Flask)
         db.session.commit()
         assert db.session.scalar(text("SELECT max(id) FROM events")) == 5
         db.session.remove()
+
+
+def test_the_event_log_is_partitioned_by_day_with_its_rows_and_ids(empty_app: Flask) -> None:
+    """Upgrading moves every event, id and all, into its day's partition; downgrading back."""
+    before = "b3_sessions_valid_after"
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=before)
+        company = Company(name="Partitioned")
+        db.session.add(company)
+        db.session.commit()
+        company_id = company.id
+        for sequence in (1, 2):
+            Event.record(company_id, "booking_created", {"n": sequence})
+            db.session.commit()
+        # One event from the day before, which gets a partition of its own.
+        db.session.execute(
+            text("UPDATE events SET created_at = created_at - interval '1 day' WHERE id = 1")
+            if db.engine.dialect.name == "postgresql"
+            else text("UPDATE events SET created_at = datetime(created_at, '-1 day') WHERE id = 1")
+        )
+        db.session.commit()
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        assert schema_differences(empty_app) == []
+        assert db.session.scalars(db.select(Event.id).order_by(Event.id)).all() == [1, 2]
+        if db.engine.dialect.name == "postgresql":
+            days = db.session.scalars(
+                text("SELECT tableoid::regclass::text FROM events ORDER BY id")
+            ).all()
+            assert days == [
+                partition_name(utcnow().date() - timedelta(days=1)),
+                partition_name(utcnow().date()),
+            ]
+        later = Event.record(company_id, "booking_created", {"n": 3})
+        db.session.commit()
+        assert later.id == 3
+        db.session.remove()
+
+        flask_migrate.downgrade(revision=before)
+        assert current_revision(empty_app) == before
+        assert db.session.scalar(text("SELECT count(*) FROM events")) == 3
+        db.session.remove()
+        assert not [
+            name for name in inspect(db.engine).get_table_names() if name.startswith("events_")
+        ]
+
+
+def test_init_db_makes_the_coming_days_partitions(empty_postgres_url: str) -> None:
+    """Each init-db run makes any missing partition of today and the days ahead."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_postgres_url}, environment="testing")
+    init_db(app)
+    tomorrow = partition_name(utcnow().date() + timedelta(days=1))
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {tomorrow}"))
+
+    init_db(app)
+
+    with app.app_context():
+        assert tomorrow in inspect(db.engine).get_table_names()
+        db.engine.dispose()

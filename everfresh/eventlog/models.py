@@ -6,12 +6,25 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from everfresh.companies.models import Company, claim_next
+from everfresh.eventlog.partitions import ensure_partitions
 from everfresh.extensions import db
 from everfresh.timestamps import UTCDateTime, utcnow
 
@@ -26,14 +39,19 @@ class Event(db.Model):
 
     __tablename__ = "events"
     __table_args__ = (
+        # PostgreSQL wants the partition key in every unique key. `id` is unique all the
+        # same: only the counter hands ids out (see `claim_event_ids`).
+        PrimaryKeyConstraint("id", "created_at"),
         Index("ix_events_company_id_id", "company_id", "id"),
-        # SQLite would otherwise reuse the ids of pruned rows, and clients replay by id.
-        {"sqlite_autoincrement": True},
+        # One partition per UTC day, so pruning drops whole days (see partitions.py).
+        {"postgresql_partition_by": "RANGE (created_at)"},
     )
+    # Rows are found, replayed and compared by id alone.
+    __mapper_args__ = {"primary_key": ["id"]}
 
     # Taken from `event_counter` at commit (see `number_events`), so ids follow commit order.
     id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        BigInteger().with_variant(Integer, "sqlite"), autoincrement=False
     )
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"))
     # 1, 2, 3, ... per company in commit order: lets each worker deliver a company's events
@@ -59,6 +77,13 @@ class Event(db.Model):
         )
         db.session.info.setdefault(UNNUMBERED, []).append(event)
         return event
+
+
+@listens_for(Event.__table__, "after_create")
+def create_partitions(table: Table, connection: Connection, **_kw: Any) -> None:
+    """Give a new PostgreSQL event log its default partition and the coming days' ones."""
+    if connection.dialect.name == "postgresql":
+        ensure_partitions(connection)
 
 
 class EventCounter(db.Model):
