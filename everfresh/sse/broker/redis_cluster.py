@@ -129,7 +129,9 @@ class RedisClusterBroker(RedisBroker):
         EVENTS_PUBLISHED.inc()
         self.start()
         company = envelope.company_id.encode()
-        message = b"%d %d %s\n" % (envelope.event_id, envelope.sequence, company) + envelope.frame
+        committed_at = envelope.committed_at or time.time()
+        header = b"%d %d %s %.6f\n" % (envelope.event_id, envelope.sequence, company, committed_at)
+        message = header + envelope.frame
         event_id = envelope.event_id
         for channel in (self.channel(envelope.company_id), self.all_companies_channel):
             try:
@@ -296,7 +298,7 @@ class RedisClusterBroker(RedisBroker):
 
     def _deliver_message(self, channel: bytes, data: bytes) -> None:
         header, _, frame = data.partition(b"\n")
-        event_id, sequence, company = header.split()
+        event_id, sequence, company, committed_at = header.split()
         company_id = company.decode()
         if channel.decode() == self.all_companies_channel:
             kind, needed = "all", bool(self._all_companies)
@@ -305,4 +307,4 @@ class RedisClusterBroker(RedisBroker):
         BROKER_MESSAGES_RECEIVED.labels(kind).inc()
         if not needed:
             BROKER_MESSAGES_UNNEEDED.labels(kind).inc()
-        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+        self.receive(Envelope(company_id, int(event_id), int(sequence), frame, float(committed_at)))

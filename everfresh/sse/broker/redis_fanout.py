@@ -13,7 +13,7 @@ from gevent.queue import Full, Queue
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from everfresh.metrics import EVENTS_PUBLISHED
+from everfresh.metrics import EVENTS_PUBLISHED, REDIS_LISTENER_CONNECTED
 from everfresh.redis_clients import REDIS_ERRORS, redis_client
 from everfresh.sse.broker.local import Broker, Envelope
 from everfresh.sse.broker.resequencer import Resequencer
@@ -58,6 +58,16 @@ class RedisBroker(Broker):
         # Sleeps until the soonest held event stops waiting; None while nothing is held.
         self._hold_timer: gevent.Greenlet | None = None
 
+    @property
+    def connected(self) -> bool:
+        """Tell whether this worker's listener is subscribed to Redis right now."""
+        return self._connected
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        self._connected = value
+        REDIS_LISTENER_CONNECTED.set(1 if value else 0)
+
     def connect(self, redis_url: str) -> redis.Redis:
         """Return the Redis client of this broker."""
         # No silent retries inside redis-py: the listener must see every disconnect to catch up.
@@ -84,7 +94,11 @@ class RedisBroker(Broker):
         """Hand the frame to the publisher greenlet; never wait on Redis."""
         EVENTS_PUBLISHED.inc()
         self.start()
-        header = b"%d %d\n" % (envelope.event_id, envelope.sequence)
+        header = b"%d %d %.6f\n" % (
+            envelope.event_id,
+            envelope.sequence,
+            envelope.committed_at or time.time(),
+        )
         try:
             self._outbox.put_nowait((self.channel(envelope.company_id), header + envelope.frame))
         except Full:
@@ -141,8 +155,8 @@ class RedisBroker(Broker):
     def _deliver_message(self, channel: bytes, data: bytes) -> None:
         company_id = channel[len(self._channel_prefix) :].decode()
         header, _, frame = data.partition(b"\n")
-        event_id, sequence = header.split()
-        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+        event_id, sequence, committed_at = header.split()
+        self.receive(Envelope(company_id, int(event_id), int(sequence), frame, float(committed_at)))
 
     def receive(self, envelope: Envelope) -> None:
         """Deliver an event from Redis in its company's commit order.
@@ -173,7 +187,7 @@ class RedisBroker(Broker):
 
     def _deliver_all(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:
-            self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
+            self.deliver_envelope(envelope)
 
     def _catch_up(self) -> None:
         if self.catch_up is None:
