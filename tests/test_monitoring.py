@@ -222,6 +222,10 @@ def test_every_metric_the_monitoring_files_use_is_exported(live_server, redis_ur
     assert server.metric("everfresh_booking_updates_total") == 1
     assert server.metric("everfresh_stream_lifetime_seconds_count") == 1
     assert 'everfresh_logins_total{outcome="success"} 1.0' in text
+    readme = (Path(ROOT) / "README.md").read_text()
+    for family in text_string_to_metric_families(text):
+        name = family.name + ("_total" if family.type == "counter" else "")
+        assert f"| `{name}` |" in readme, f"{name} is missing from the README's metrics table"
 
 
 @pytest.mark.live
