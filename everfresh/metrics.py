@@ -44,7 +44,8 @@ BROKER_MESSAGES_UNNEEDED = Counter(
 # Buckets from a frame queued at once to one held back by the resequencer (HOLD_SECONDS = 1).
 FAN_OUT_SECONDS = Histogram(
     "everfresh_fan_out_seconds",
-    "Time from a booking event's commit to its frame being queued for a worker's streams.",
+    "Time from a booking event's commit to its frame being queued for the streams of the "
+    "worker that committed it (through Redis when configured).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 # Streams live from seconds (a page closed) to the access token's lifetime (15 minutes).

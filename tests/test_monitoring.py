@@ -7,6 +7,7 @@ import re
 import time
 from pathlib import Path
 
+import gevent
 import pytest
 import yaml
 from prometheus_client import REGISTRY
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from everfresh.extensions import db
 from everfresh.process_metrics import WorkerProcessCollector, live_worker_pids
+from everfresh.sse.broker import Envelope, RedisBroker
 from tests.dates import in_days
 from tests.live import DEMO_PASSWORD, ROOT
 from tests.polling import wait_for
@@ -150,6 +152,23 @@ def test_a_stream_reports_its_lifetime_and_its_events_fan_out_latency(client, lo
     assert value("everfresh_stream_lifetime_seconds_count") == streams_before
     response.close()
     assert value("everfresh_stream_lifetime_seconds_count") == streams_before + 1
+
+
+def test_fan_out_through_redis_is_timed_by_the_worker_that_committed():
+    # Redis is unreachable on purpose: publish only queues, and what Redis would hand back
+    # is given to `receive` directly.
+    broker = RedisBroker(10, 2, b": hb\n\n", redis_url="redis://127.0.0.1:1/0", prefix="t")
+    subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
+    broker.publish(Envelope("comp_a", 1, 1, b"e1", committed_at=time.time()))
+    before = value("everfresh_fan_out_seconds_count")
+
+    broker.receive(broker.envelope("comp_a", 1, 1, b"e1"))
+    # Committed by another worker: delivered, but this worker cannot time it.
+    broker.receive(broker.envelope("comp_a", 2, 2, b"e2"))
+
+    assert gevent.with_timeout(1, subscriber.next_frames) == [b"e1", b"e2"]
+    assert value("everfresh_fan_out_seconds_count") == before + 1
+    broker.shutdown()
 
 
 def scraped_names(text: str) -> set[str]:

@@ -155,7 +155,6 @@ class Broker:
         """Queue an event for its company's streams here, timing it from its commit."""
         delivered = self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
         if delivered and envelope.committed_at is not None:
-            # Across hosts this leans on their clocks agreeing (NTP keeps them within ms).
             FAN_OUT_SECONDS.observe(max(0.0, time.time() - envelope.committed_at))
         return delivered
 

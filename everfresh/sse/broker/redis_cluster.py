@@ -129,9 +129,8 @@ class RedisClusterBroker(RedisBroker):
         EVENTS_PUBLISHED.inc()
         self.start()
         company = envelope.company_id.encode()
-        committed_at = envelope.committed_at or time.time()
-        header = b"%d %d %s %.6f\n" % (envelope.event_id, envelope.sequence, company, committed_at)
-        message = header + envelope.frame
+        self._remember_commit_time(envelope)
+        message = b"%d %d %s\n" % (envelope.event_id, envelope.sequence, company) + envelope.frame
         event_id = envelope.event_id
         for channel in (self.channel(envelope.company_id), self.all_companies_channel):
             try:
@@ -298,7 +297,7 @@ class RedisClusterBroker(RedisBroker):
 
     def _deliver_message(self, channel: bytes, data: bytes) -> None:
         header, _, frame = data.partition(b"\n")
-        event_id, sequence, company, committed_at = header.split()
+        event_id, sequence, company = header.split()
         company_id = company.decode()
         if channel.decode() == self.all_companies_channel:
             kind, needed = "all", bool(self._all_companies)
@@ -307,4 +306,4 @@ class RedisClusterBroker(RedisBroker):
         BROKER_MESSAGES_RECEIVED.labels(kind).inc()
         if not needed:
             BROKER_MESSAGES_UNNEEDED.labels(kind).inc()
-        self.receive(Envelope(company_id, int(event_id), int(sequence), frame, float(committed_at)))
+        self.receive(self.envelope(company_id, int(event_id), int(sequence), frame))
