@@ -14,10 +14,12 @@ from flask import Flask
 from sqlalchemy import Engine, event, text
 from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import Pool
 
 from config import BASE_DIR
 from everfresh.eventlog.partitions import ensure_partitions, include_name
 from everfresh.extensions import db, migrate
+from everfresh.metrics import DATABASE_CONNECTIONS_IN_USE
 
 MIGRATIONS_DIR = BASE_DIR / "migrations"
 # Any fixed number: the PostgreSQL advisory lock held while the schema is being upgraded.
@@ -100,6 +102,23 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _count_checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # A pool that stays at its limit makes requests wait, then answer 503 (pool_timeout).
+    DATABASE_CONNECTIONS_IN_USE.inc()
+
+
+@event.listens_for(Pool, "checkin")
+def _count_checkin(_dbapi_connection: Any, _record: Any) -> None:
+    DATABASE_CONNECTIONS_IN_USE.dec()
+
+
+@event.listens_for(Pool, "detach")
+def _count_detach(_dbapi_connection: Any, _record: Any) -> None:
+    # A detached connection leaves the pool for good: no checkin will follow.
+    DATABASE_CONNECTIONS_IN_USE.dec()
 
 
 def init_app(app: Flask) -> None:

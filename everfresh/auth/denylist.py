@@ -80,6 +80,10 @@ class RedisDenylist:
         self._redis = redis_client(redis_url, cluster, timeout=1)
         self._prefix = f"{prefix}:revoked-token:"
 
+    def ping(self) -> bool:
+        """Tell whether the Redis holding revoked tokens answers; raises during an outage."""
+        return bool(self._redis.ping())
+
     def deny(self, jti: str, expires_at: datetime) -> None:
         """Set a key that lives as long as the token would have; 503 if Redis cannot be reached."""
         seconds = math.ceil((expires_at - utcnow()).total_seconds())

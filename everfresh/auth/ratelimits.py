@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, TooManyRequests
 from config import SettingsError
 from everfresh.errors import handle_http_exception
 from everfresh.extensions import limiter
+from everfresh.metrics import count_login
 from everfresh.redis_clients import limits_storage_uri
 
 ViewT = TypeVar("ViewT", bound=Callable[..., object])
@@ -36,6 +37,8 @@ LIMIT_SETTINGS = (
     "LOGIN_RATE_LIMIT_PER_ACCOUNT",
     "ACCOUNT_CREATION_RATE_LIMIT",
 )
+# The views `limit_login_attempts` guards, whose refusals count as rate-limited logins.
+LOGIN_ENDPOINTS = frozenset({"auth.login", "auth.start_session"})
 MESSAGE = "Too many login attempts. Try again later."
 ACCOUNT_CREATION_MESSAGE = "Too many accounts created. Try again later."
 
@@ -108,6 +111,8 @@ def limit_account_creation(view: ViewT) -> ViewT:
 
 def too_many_attempts(error: RateLimitExceeded) -> Response:
     """Answer a breached limit with 429 and a Retry-After, in the one JSON error shape."""
+    if request.endpoint in LOGIN_ENDPOINTS:
+        count_login("rate_limited")
     breached = limiter.current_limit
     wait = breached.reset_at - time.time() if breached is not None else 60
     return handle_http_exception(

@@ -18,6 +18,7 @@ from everfresh.auth.ratelimits import limit_login_attempts
 from everfresh.auth.tokens import issue_access_token, issue_tokens, session_response
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
+from everfresh.metrics import count_login
 from everfresh.web.endpoints import PUBLIC, Parameter, endpoint
 from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body
@@ -34,7 +35,9 @@ def authenticate(credentials: schemas.LoginRequest) -> User:
     # Give the connection back before the slow hash check, so other requests can use it.
     db.session.rollback()
     if not verify_password(password_hash, credentials.password) or not user.active:
+        count_login("bad_credentials")
         abort(401, "Invalid email or password.")
+    count_login("success")
     return user
 
 

@@ -20,6 +20,7 @@ from everfresh.errors import ValidationFailed
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.ids import new_ulid
+from everfresh.metrics import BOOKINGS_CREATED
 from everfresh.signals import booking_created
 from everfresh.tenancy import company_scope, find_in_company, get_in_company
 from everfresh.timestamps import utcnow
@@ -112,6 +113,7 @@ def create_booking(
             )
         )
     db.session.commit()
+    BOOKINGS_CREATED.inc()
     announce(event)
     return booking
 

@@ -13,6 +13,7 @@ from everfresh.bookings.schemas import UpdateBookingRequest
 from everfresh.catalog.models import Staff
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
+from everfresh.metrics import BOOKING_UPDATES
 from everfresh.signals import booking_updated
 from everfresh.tenancy import get_in_company
 from everfresh.timestamps import iso_utc, utcnow
@@ -70,5 +71,6 @@ def update_booking(booking: Booking, request: UpdateBookingRequest) -> Booking:
         },
     )
     db.session.commit()
+    BOOKING_UPDATES.inc()
     announce(event, booking_updated)
     return booking

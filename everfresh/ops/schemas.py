@@ -19,4 +19,14 @@ class Readiness(Answer):
     """Every dependency answered."""
 
     status: Literal["ok"]
-    checks: dict[str, str] = Field(examples=[{"database": "ok", "redis": "ok"}])
+    checks: dict[str, str] = Field(
+        examples=[
+            {
+                "database": "ok",
+                "redis_broker": "ok",
+                "redis_stream_leases": "ok",
+                "redis_denylist": "ok",
+                "redis_login_limits": "ok",
+            }
+        ]
+    )

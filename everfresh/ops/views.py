@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from everfresh.errors import error_response
-from everfresh.extensions import db
 from everfresh.metrics import render_metrics
+from everfresh.ops.readiness import check_dependencies, dependency_probes
 from everfresh.ops.schemas import Health, Readiness
 from everfresh.web.endpoints import endpoint
 from everfresh.web.responses import serialise
@@ -26,19 +24,11 @@ def healthz():
 @bp.get("/readyz")
 @endpoint("Operations", response=Readiness, errors=(503,))
 def readyz():
-    """Report whether the database and, when configured, Redis are reachable."""
-    checks = {"database": "ok"}
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        checks["database"] = "unreachable"
-    finally:
-        db.session.remove()
-    broker = current_app.extensions["everfresh.broker"]
-    if hasattr(broker, "ping"):
-        checks["redis"] = "ok" if broker.ping() else "unreachable"
-    if any(state != "ok" for state in checks.values()):
-        return error_response(503, "A dependency is unreachable.", checks=checks)
+    """Report whether the database and, when configured, each use of Redis answer."""
+    checks = check_dependencies(dependency_probes(current_app))
+    failing = [name for name, state in checks.items() if state != "ok"]
+    if failing:
+        return error_response(503, f"Not ready: {', '.join(failing)}.", checks=checks)
     return serialise(Readiness, {"status": "ok", "checks": checks})
 
 

@@ -70,6 +70,10 @@ class RedisStreamLimiter(StreamLimiter):
         self._leases: dict[str, str] = {}
         self._renewer: gevent.Greenlet | None = None
 
+    def ping(self) -> bool:
+        """Tell whether the Redis holding the leases answers; raises during an outage."""
+        return bool(self._redis.ping())
+
     def acquire(self, user_id: str) -> str | None:
         """Claim a slot in Redis; if Redis is unreachable, fall back to this worker's count."""
         lease = uuid.uuid4().hex

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from flask import Flask
@@ -16,7 +17,8 @@ from everfresh.sse.replay import events_since
 def publish_booking_event(sender: Flask, event: Event) -> None:
     """Publish a committed booking event (created or updated) to every stream of its company."""
     frame = booking_frame(event.id, event.type, event.payload)
-    envelope = Envelope(event.company_id, event.id, event.sequence, frame)
+    # Announced right after the commit, so now is when it was committed, give or take.
+    envelope = Envelope(event.company_id, event.id, event.sequence, frame, time.time())
     sender.extensions["everfresh.broker"].publish(envelope)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
-from everfresh.metrics import EVENTS_REPLAYED
+from everfresh.metrics import EVENTS_REPLAYED, STREAM_LIFETIME
 from everfresh.sse.broker import Closed, Subscriber
 from everfresh.sse.frames import connection_established_frame, server_shutdown_frame
 
@@ -31,6 +32,7 @@ def stream_frames(
     client's hang-up included.
     """
     already_sent = max(resume_from, replay[-1][0]) if replay else resume_from
+    opened = time.monotonic()
     try:
         yield connection_established_frame(resume_from) + b"".join(frame for _, frame in replay)
         EVENTS_REPLAYED.inc(len(replay))
@@ -46,6 +48,7 @@ def stream_frames(
             if frames:
                 yield b"".join(frames)
     finally:
+        STREAM_LIFETIME.observe(time.monotonic() - opened)
         on_close()
 
 

@@ -20,6 +20,7 @@ from everfresh.metrics import (
     EVENTS_DELIVERED,
     EVENTS_DROPPED,
     EVENTS_PUBLISHED,
+    FAN_OUT_SECONDS,
     OPEN_STREAMS,
     SLOW_CONSUMERS_DROPPED,
 )
@@ -41,6 +42,9 @@ class Envelope(NamedTuple):
     # The company's event number, 1, 2, 3, ... in commit order.
     sequence: int
     frame: bytes
+    # When the event was committed (Unix seconds), for the fan-out latency; None for events
+    # read back from the log, whose delay is the outage's, not the fan-out's.
+    committed_at: float | None = None
 
 
 class Draining(Exception):
@@ -145,7 +149,14 @@ class Broker:
         Even in one process, two requests' announcements can cross after their commits.
         """
         self.deliver_in_commit_order(envelope)
-        self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
+        self.deliver_envelope(envelope)
+
+    def deliver_envelope(self, envelope: Envelope) -> int:
+        """Queue an event for its company's streams here, timing it from its commit."""
+        delivered = self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
+        if delivered and envelope.committed_at is not None:
+            FAN_OUT_SECONDS.observe(max(0.0, time.time() - envelope.committed_at))
+        return delivered
 
     def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
         """Queue `frame` for this process's subscribers of `company_id`; return how many got it."""

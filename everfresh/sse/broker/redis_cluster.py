@@ -129,6 +129,7 @@ class RedisClusterBroker(RedisBroker):
         EVENTS_PUBLISHED.inc()
         self.start()
         company = envelope.company_id.encode()
+        self._remember_commit_time(envelope)
         message = b"%d %d %s\n" % (envelope.event_id, envelope.sequence, company) + envelope.frame
         event_id = envelope.event_id
         for channel in (self.channel(envelope.company_id), self.all_companies_channel):
@@ -305,4 +306,4 @@ class RedisClusterBroker(RedisBroker):
         BROKER_MESSAGES_RECEIVED.labels(kind).inc()
         if not needed:
             BROKER_MESSAGES_UNNEEDED.labels(kind).inc()
-        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+        self.receive(self.envelope(company_id, int(event_id), int(sequence), frame))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -13,9 +14,9 @@ from gevent.queue import Full, Queue
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from everfresh.metrics import EVENTS_PUBLISHED
+from everfresh.metrics import EVENTS_PUBLISHED, REDIS_LISTENER_CONNECTED
 from everfresh.redis_clients import REDIS_ERRORS, redis_client
-from everfresh.sse.broker.local import Broker, Envelope
+from everfresh.sse.broker.local import RECENT_EVENT_IDS, Broker, Envelope
 from everfresh.sse.broker.resequencer import Resequencer
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,20 @@ class RedisBroker(Broker):
         self._resequencer: Resequencer[str, Envelope] = Resequencer(self.HOLD_SECONDS)
         # Sleeps until the soonest held event stops waiting; None while nothing is held.
         self._hold_timer: gevent.Greenlet | None = None
+        # When this worker committed the events it published, until they come back from
+        # Redis, for the fan-out latency: the messages stay as they were (a worker of the
+        # previous release reads them during a rolling deploy) and no two hosts' clocks meet.
+        self._commit_times: OrderedDict[int, float] = OrderedDict()
+
+    @property
+    def connected(self) -> bool:
+        """Tell whether this worker's listener is subscribed to Redis right now."""
+        return self._connected
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        self._connected = value
+        REDIS_LISTENER_CONNECTED.set(1 if value else 0)
 
     def connect(self, redis_url: str) -> redis.Redis:
         """Return the Redis client of this broker."""
@@ -84,11 +99,25 @@ class RedisBroker(Broker):
         """Hand the frame to the publisher greenlet; never wait on Redis."""
         EVENTS_PUBLISHED.inc()
         self.start()
+        self._remember_commit_time(envelope)
         header = b"%d %d\n" % (envelope.event_id, envelope.sequence)
         try:
             self._outbox.put_nowait((self.channel(envelope.company_id), header + envelope.frame))
         except Full:
             log.error("Redis outbox full; event %s reaches streams by catch-up", envelope.event_id)
+
+    def _remember_commit_time(self, envelope: Envelope) -> None:
+        if envelope.committed_at is None:
+            return
+        self._commit_times[envelope.event_id] = envelope.committed_at
+        if len(self._commit_times) > RECENT_EVENT_IDS:
+            # Events lost in transit reach streams by catch-up and are never looked up.
+            self._commit_times.popitem(last=False)
+
+    def envelope(self, company_id: str, event_id: int, sequence: int, frame: bytes) -> Envelope:
+        """Wrap an event heard on Redis, with its commit time if this worker committed it."""
+        committed_at = self._commit_times.pop(event_id, None)
+        return Envelope(company_id, event_id, sequence, frame, committed_at)
 
     def ping(self) -> bool:
         """Tell whether Redis answers right now."""
@@ -142,7 +171,7 @@ class RedisBroker(Broker):
         company_id = channel[len(self._channel_prefix) :].decode()
         header, _, frame = data.partition(b"\n")
         event_id, sequence = header.split()
-        self.receive(Envelope(company_id, int(event_id), int(sequence), frame))
+        self.receive(self.envelope(company_id, int(event_id), int(sequence), frame))
 
     def receive(self, envelope: Envelope) -> None:
         """Deliver an event from Redis in its company's commit order.
@@ -173,7 +202,7 @@ class RedisBroker(Broker):
 
     def _deliver_all(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:
-            self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
+            self.deliver_envelope(envelope)
 
     def _catch_up(self) -> None:
         if self.catch_up is None:
