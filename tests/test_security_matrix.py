@@ -102,7 +102,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/", "GET"): Row("/", public(200)),
     ("/board/static/<path:filename>", "GET"): Row("/board/static/board.css", public(200)),
     ("/docs", "GET"): Row("/docs", public(200)),
-    ("/docs/static/<path:filename>", "GET"): Row("/docs/static/docs.css", public(200)),
+    ("/docs/static/<path:filename>", "GET"): Row("/docs/static/docs.js", public(200)),
     ("/static/<path:filename>", "GET"): Row("/static/board.css", public(404)),
     ("/openapi.json", "GET"): Row("/openapi.json", public(200)),
     ("/healthz", "GET"): Row("/healthz", public(200)),
