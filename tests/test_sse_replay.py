@@ -116,7 +116,7 @@ def test_hand_over_skips_live_frames_the_replay_already_sent():
     for event_id in (6, 7):
         broker.deliver("comp_a", event_id, booking_frame(event_id, "booking_created", "{}"))
     closed = []
-    frames = stream_frames(subscriber, 4, replay, lambda: closed.append(True))
+    frames = stream_frames(subscriber, 4, [replay], lambda: closed.append(True))
 
     assert next(frames) == connection_established_frame(4) + replay[0][1] + replay[1][1]
     assert next(frames) == booking_frame(7, "booking_created", "{}")
