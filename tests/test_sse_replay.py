@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
@@ -176,3 +178,20 @@ def test_a_paged_replay_drops_queued_frames_the_log_holds_so_the_mailbox_never_f
     late(last, last + 1)
     assert next(frames) == booking_frame(last + 1, "booking_created", "{}")
     assert subscriber.closed is None
+
+
+def test_a_replay_the_database_cannot_serve_ends_the_stream_with_a_retry(
+    client, login_as, book, monkeypatch
+):
+    seen = book()
+    book()
+
+    def unavailable(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr("everfresh.sse.replay.replay_since", unavailable)
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": str(seen)})
+
+    assert next(frames) == connection_established_frame(seen)
+    assert re.fullmatch(rb"retry: \d+\n\n", next(frames))
+    assert list(frames) == []

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, request
 
+from everfresh.errors import DATABASE_UNAVAILABLE
 from everfresh.eventlog.models import Event, log_position
 from everfresh.extensions import db
-from everfresh.sse.broker import Envelope, Subscriber
-from everfresh.sse.frames import booking_frame, replay_truncated_frame
+from everfresh.sse.broker import Closed, Envelope, Subscriber
+from everfresh.sse.frames import booking_frame, replay_truncated_frame, retry_only_frame
 from everfresh.timestamps import utcnow
+
+log = logging.getLogger(__name__)
 
 # The largest id the event log's BIGINT column can hold.
 MAX_EVENT_ID = 2**63 - 1
@@ -73,6 +77,13 @@ def missed_pages(
                 if replayed + len(page) > max_events:
                     page = page[: max_events - replayed]
                     truncated_at = log_position()
+        except DATABASE_UNAVAILABLE as error:
+            # Going live now would leave a gap: end the stream, so the client comes back
+            # with its last id, as a new stream is told to while the database is down.
+            log.warning("Replay stopped: the database is unavailable (%s)", error)
+            subscriber.close(Closed.UNAVAILABLE)
+            yield [(event_id, retry_only_frame())]
+            return
         finally:
             subscriber.reading_log = False
         if truncated_at is not None:

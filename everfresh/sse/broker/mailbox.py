@@ -16,6 +16,8 @@ class Closed(enum.Enum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     DISCONNECTED = "disconnected"
+    # The database stopped answering mid-replay: going live would skip the rest.
+    UNAVAILABLE = "unavailable"
 
 
 class Subscriber:
