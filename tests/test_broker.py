@@ -129,6 +129,26 @@ def test_a_stream_stuck_outside_its_mailbox_is_ended_when_closed(
     greenlet.kill()
 
 
+def test_a_close_after_the_stream_finished_leaves_its_greenlet_alone(broker):
+    subscribed = []
+
+    def serve() -> None:
+        subscriber = broker.subscribe("comp_a", "u", LATER)
+        subscriber.reading_log = False
+        subscribed.append(subscriber)
+        subscriber.finish()
+        # Stands for the connection's next request, served by the same greenlet.
+        gevent.sleep(60)
+
+    greenlet = gevent.spawn(serve)
+    gevent.sleep(0)
+    subscribed[0].close(Closed.REVOKED)
+    gevent.sleep(0.05)
+
+    assert not greenlet.dead
+    greenlet.kill()
+
+
 def test_unsubscribe_forgets_the_stream_and_is_idempotent(broker):
     subscriber = broker.subscribe("comp_a", "user_1", LATER)
     broker.unsubscribe(subscriber)

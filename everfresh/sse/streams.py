@@ -54,6 +54,7 @@ def stream_frames(
             if frames:
                 yield b"".join(frames)
     finally:
+        subscriber.finish()
         on_close()
 
 

@@ -91,6 +91,12 @@ class Subscriber:
         """Drop every queued frame: a replaying stream reads those events from the log instead."""
         self._frames.clear()
 
+    def finish(self) -> None:
+        """Note that the stream is over, so a late close can no longer end its greenlet."""
+        # The greenlet may go on to serve the connection's next request, and a guard's check
+        # already under way can still close this subscriber.
+        self._greenlet = None
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None:
