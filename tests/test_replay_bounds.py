@@ -101,11 +101,10 @@ def short_lived_token(database_url: str, email: str, seconds: int) -> str:
 
 
 @pytest.fixture
-def busy_log(live_server, tmp_path):
+def busy_log(live_server, database_url):
     """Return a function starting a server over a log of `count` events; its ids by company."""
 
     def start(count: int, emails: list[str], **settings: str):
-        database_url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
         prepare_database(database_url)
         ids = append_events(database_url, count, emails)
         return live_server(database_url, **settings), ids, database_url
