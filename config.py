@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     log_query_strings: Switch = False
     # How long booking events stay in the log for replay after a reconnect.
     sse_replay_hours: WholeNumber = 24
+    # Most missed events one reconnect replays; past it the client is told to reload its list.
+    sse_replay_max_events: WholeNumber = 10_000
 
     # Origins allowed to call the API and open streams from a browser.
     cors_origins: CommaList = []

@@ -96,6 +96,59 @@ def test_streams_end_when_their_token_expires(broker):
     assert broker.subscriber_count == 1
 
 
+@pytest.mark.parametrize(
+    ("reason", "reading_log", "killed"),
+    [
+        (Closed.EXPIRED, False, True),
+        (Closed.REVOKED, False, True),
+        (Closed.DISCONNECTED, False, True),
+        # Mid-query it is busy, not stuck: it notices the close after the page.
+        (Closed.EXPIRED, True, False),
+        # A shutdown lets a moving write finish, so the goodbye frame still goes out.
+        (Closed.SHUTDOWN, False, False),
+    ],
+)
+def test_a_stream_stuck_outside_its_mailbox_is_ended_when_closed(
+    broker, reason, reading_log, killed
+):
+    subscribed = []
+
+    def stream() -> None:
+        subscriber = broker.subscribe("comp_a", "u", LATER)
+        subscriber.reading_log = reading_log
+        subscribed.append(subscriber)
+        # Stands for a write to a client that stopped reading.
+        gevent.sleep(60)
+
+    greenlet = gevent.spawn(stream)
+    gevent.sleep(0)
+    subscribed[0].close(reason)
+    gevent.sleep(0.05)
+
+    assert greenlet.dead is killed
+    greenlet.kill()
+
+
+def test_a_close_after_the_stream_finished_leaves_its_greenlet_alone(broker):
+    subscribed = []
+
+    def serve() -> None:
+        subscriber = broker.subscribe("comp_a", "u", LATER)
+        subscriber.reading_log = False
+        subscribed.append(subscriber)
+        subscriber.finish()
+        # Stands for the connection's next request, served by the same greenlet.
+        gevent.sleep(60)
+
+    greenlet = gevent.spawn(serve)
+    gevent.sleep(0)
+    subscribed[0].close(Closed.REVOKED)
+    gevent.sleep(0.05)
+
+    assert not greenlet.dead
+    greenlet.kill()
+
+
 def test_unsubscribe_forgets_the_stream_and_is_idempotent(broker):
     subscriber = broker.subscribe("comp_a", "user_1", LATER)
     broker.unsubscribe(subscriber)

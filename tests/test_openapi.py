@@ -104,7 +104,13 @@ def test_the_event_stream_is_described_with_its_frames(spec):
     stream = spec["paths"]["/sse/events"]["get"]
     content = stream["responses"]["200"]["content"]
     assert list(content) == ["text/event-stream"]
-    events = {"connection_established", "booking_created", "booking_updated", "server_shutdown"}
+    events = {
+        "connection_established",
+        "booking_created",
+        "booking_updated",
+        "replay_truncated",
+        "server_shutdown",
+    }
     assert set(stream["x-events"]) == events
     assert ": keep-alive" in stream["description"]
     assert "Last-Event-ID" in [parameter["name"] for parameter in stream["parameters"]]
@@ -113,6 +119,8 @@ def test_the_event_stream_is_described_with_its_frames(spec):
     assert len(event["properties"]) == 10
     updated = spec["components"]["schemas"]["BookingUpdatedEvent"]
     assert list(updated["properties"]) == [*event["properties"], "updated_at", "changes"]
+    truncated = spec["components"]["schemas"]["ReplayTruncated"]
+    assert list(truncated["properties"]) == ["message", "last_event_id"]
 
 
 def test_the_query_token_is_documented_only_when_enabled(app, client, spec):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed
-from everfresh.sse.frames import KEEP_ALIVE, booking_frame, connection_established_frame
+from everfresh.sse.frames import (
+    KEEP_ALIVE,
+    booking_frame,
+    connection_established_frame,
+    replay_truncated_frame,
+)
+from everfresh.sse.replay import missed_pages
 from everfresh.sse.streams import stream_frames
 from tests.dates import in_days
 
@@ -116,10 +124,74 @@ def test_hand_over_skips_live_frames_the_replay_already_sent():
     for event_id in (6, 7):
         broker.deliver("comp_a", event_id, booking_frame(event_id, "booking_created", "{}"))
     closed = []
-    frames = stream_frames(subscriber, 4, replay, lambda: closed.append(True))
+    frames = stream_frames(subscriber, 4, [replay], lambda: closed.append(True))
 
     assert next(frames) == connection_established_frame(4) + replay[0][1] + replay[1][1]
     assert next(frames) == booking_frame(7, "booking_created", "{}")
     subscriber.close(Closed.REVOKED)
     assert list(frames) == []
     assert closed == [True]
+
+
+@pytest.mark.parametrize(("missed", "cap", "replayed"), [(3, 3, 3), (3, 2, 2), (2, 0, 0)])
+def test_a_replay_past_its_cap_ends_with_replay_truncated(
+    app, client, login_as, book, missed, cap, replayed
+):
+    app.config["SSE_REPLAY_MAX_EVENTS"] = cap
+    events = [book() for _ in range(missed)]
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": "0"})
+
+    assert next(frames) == connection_established_frame(0)
+    assert ids_of(frames, replayed) == events[:replayed]
+    if replayed < missed:
+        assert next(frames) == replay_truncated_frame(events[-1])
+    assert next(frames) == KEEP_ALIVE
+    response.close()
+
+
+def test_a_paged_replay_drops_queued_frames_the_log_holds_so_the_mailbox_never_fills(
+    app, book, tenants, monkeypatch
+):
+    monkeypatch.setattr("everfresh.sse.replay.REPLAY_PAGE_SIZE", 2)
+    logged = [book() for _ in range(6)]
+    broker = Broker(queue_size=2, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
+    company_id = tenants["everfresh"].company_id
+    subscriber = broker.subscribe(company_id, "user_1", time.time() + 3600)
+    frames = stream_frames(subscriber, 0, missed_pages(app, subscriber, 0, 100), lambda: None)
+
+    def late(*event_ids: int) -> None:
+        # Live deliveries of logged events, arriving while the replay is still paging.
+        for event_id in event_ids:
+            broker.deliver(company_id, event_id, booking_frame(event_id, "booking_created", "{}"))
+
+    def page_ids() -> list[int]:
+        return [int(frame.split(b"\n")[0][4:]) for frame in frames_of([next(frames)])]
+
+    assert next(frames).startswith(connection_established_frame(0))
+    for page in (logged[2:4], logged[4:6]):
+        late(*page)
+        assert page_ids() == page
+    last = book()
+    late(logged[5], last)
+    assert page_ids() == [last]
+    # The replay is over: what the mailbox holds now is the live hand-over.
+    late(last, last + 1)
+    assert next(frames) == booking_frame(last + 1, "booking_created", "{}")
+    assert subscriber.closed is None
+
+
+def test_a_replay_the_database_cannot_serve_ends_the_stream_with_a_retry(
+    client, login_as, book, monkeypatch
+):
+    seen = book()
+    book()
+
+    def unavailable(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr("everfresh.sse.replay.replay_since", unavailable)
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": str(seen)})
+
+    assert next(frames) == connection_established_frame(seen)
+    assert re.fullmatch(rb"retry: \d+\n\n", next(frames))
+    assert list(frames) == []

@@ -10,6 +10,7 @@ CONNECTION_ESTABLISHED_MESSAGE = {
     "message": "Connected to SSE server",
 }
 SERVER_SHUTDOWN_MESSAGE = {"message": "Server shutting down"}
+REPLAY_TRUNCATED_MESSAGE = "Too many missed events to replay; reload the list, then listen live."
 # Clients wait a random time in this range before reconnecting after a shutdown or drain,
 # so a deploy does not bring every browser back in the same instant.
 RECONNECT_JITTER_MS = (1_000, 5_000)
@@ -53,6 +54,16 @@ def server_shutdown_frame() -> bytes:
     return format_frame(
         as_json(SERVER_SHUTDOWN_MESSAGE), event="server_shutdown", retry_ms=jittered_retry_ms()
     )
+
+
+def replay_truncated_frame(last_event_id: int) -> bytes:
+    """Return the frame that ends a capped replay: reload the list; events after the id follow.
+
+    It has no `id:` line, so the client's resume point stays at the last event it really
+    received: one that drops before acting on it is told again when it reconnects.
+    """
+    message = {"message": REPLAY_TRUNCATED_MESSAGE, "last_event_id": last_event_id}
+    return format_frame(as_json(message), event="replay_truncated")
 
 
 def retry_only_frame() -> bytes:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 
-from everfresh.eventlog.models import Event
+from everfresh.errors import DATABASE_UNAVAILABLE
+from everfresh.eventlog.models import Event, log_position
 from everfresh.eventlog.partitions import (
     DEFAULT_PARTITION,
     drop_partitions_before,
     ensure_partitions,
 )
 from everfresh.extensions import db
-from everfresh.sse.broker import Envelope
-from everfresh.sse.frames import booking_frame
+from everfresh.sse.broker import Closed, Envelope, Subscriber
+from everfresh.sse.frames import booking_frame, replay_truncated_frame, retry_only_frame
 from everfresh.timestamps import utcnow
+
+log = logging.getLogger(__name__)
 
 # The largest id the event log's BIGINT column can hold.
 MAX_EVENT_ID = 2**63 - 1
+# Events read per query when replaying: bounds a stream's memory and lets other requests
+# run between pages.
+REPLAY_PAGE_SIZE = 200
 
 
 def last_event_id() -> int | None:
@@ -39,13 +47,59 @@ def replay_window_start() -> datetime:
     return utcnow() - timedelta(hours=current_app.config["SSE_REPLAY_HOURS"])
 
 
-def replay_since(event_id: int, company_id: str | None) -> list[tuple[int, bytes]]:
-    """Return (id, frame) for each logged event after `event_id` in the scope, oldest first."""
+def replay_since(event_id: int, company_id: str | None, limit: int) -> list[tuple[int, bytes]]:
+    """Return (id, frame) for up to `limit` events after `event_id` in the scope, oldest first."""
     query = db.select(Event.id, Event.type, Event.payload).where(Event.id > event_id)
     if company_id is not None:
         query = query.where(Event.company_id == company_id)
-    rows = db.session.execute(query.order_by(Event.id)).all()
+    rows = db.session.execute(query.order_by(Event.id).limit(limit)).all()
     return [(row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
+
+
+def missed_pages(
+    app: Flask, subscriber: Subscriber, event_id: int, max_events: int
+) -> Iterator[list[tuple[int, bytes]]]:
+    """Yield the stream's missed events after `event_id` a page at a time, oldest first.
+
+    Each page is read in an app context of its own, so no database connection is held
+    while the stream writes it. Past `max_events`, the last page ends with the
+    `replay_truncated` frame, paired with the log's position then (the id the stream
+    goes live after, though the frame has no `id:` line). The stream's queued live frames
+    are dropped before each query, which reads their events from the log anyway, so a
+    long replay never overflows the mailbox; frames queued during and after the last
+    query are the live hand-over.
+    """
+    replayed = 0
+    while subscriber.closed is None:
+        # One row beyond the cap tells whether the log goes on past it.
+        limit = min(REPLAY_PAGE_SIZE, max_events - replayed + 1)
+        truncated_at = None
+        subscriber.reading_log = True
+        try:
+            with app.app_context():
+                subscriber.discard_queued()
+                page = replay_since(event_id, subscriber.company_id, limit)
+                if replayed + len(page) > max_events:
+                    page = page[: max_events - replayed]
+                    truncated_at = log_position()
+        except DATABASE_UNAVAILABLE as error:
+            # Going live now would leave a gap: end the stream, so the client comes back
+            # with its last id, as a new stream is told to while the database is down.
+            log.warning("Replay stopped: the database is unavailable (%s)", error)
+            subscriber.close(Closed.UNAVAILABLE)
+            yield [(event_id, retry_only_frame())]
+            return
+        finally:
+            subscriber.reading_log = False
+        if truncated_at is not None:
+            yield [*page, (truncated_at, replay_truncated_frame(truncated_at))]
+            return
+        if page:
+            yield page
+        if len(page) < limit:
+            return
+        replayed += len(page)
+        event_id = page[-1][0]
 
 
 def events_since(moment: datetime) -> list[Envelope]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from everfresh.web.responses import Answer
 
 STREAM_DESCRIPTION = """\
@@ -26,13 +28,21 @@ Frames, each ended by a blank line:
   the same ten keys holding the state after the change, then `updated_at` and `changes`,
   the sorted names of the fields that changed. A PATCH that changes nothing sends nothing.
   Named events reach only their own listeners, never `onmessage`.
+- `replay_truncated` (`event: replay_truncated`, no `id:`), when a reconnect missed more than
+  `SSE_REPLAY_MAX_EVENTS` (default 10000) events: it follows the first that many, and its
+  data is `{"message":"Too many missed events to replay; reload the list, then listen
+  live.","last_event_id":<id>}`. Reload the list now: every event after `last_event_id`
+  (the log's position when the replay stopped) then arrives live. Having no `id:`, it
+  leaves the resume point at the last event received, so a client that drops before
+  reloading is told again when it reconnects.
 - `: keep-alive`, a comment, every `SSE_HEARTBEAT_SECONDS` (default 30) on an idle stream.
 - `server_shutdown` (`event: server_shutdown`, with a jittered `retry:`), when the server
   stops; the stream then ends and the client reconnects after the `retry:` delay.
 
 Event ids follow commit order across every company. Reconnect with `Last-Event-ID: <id>`
 (or `?lastEventId=<id>`) to receive, in order, every event of the stream's scope after that
-id still in the replay window, then live events, with no gap and no duplicate; this holds
+id still in the replay window (up to `SSE_REPLAY_MAX_EVENTS`, see `replay_truncated`), then
+live events, with no gap and no duplicate; this holds
 for a superadmin's stream of every company too. The stream also ends when its access token
 expires (reconnect with a fresh one), or within one heartbeat of that token being revoked
 (`POST /auth/logout`, `DELETE /auth/session`) or of its user losing access.
@@ -69,3 +79,13 @@ class ServerShutdown(Answer):
     """The data of the `server_shutdown` frame, sent to every stream before the server stops."""
 
     message: Literal["Server shutting down"]
+
+
+class ReplayTruncated(Answer):
+    """The data of the `replay_truncated` frame: too many missed events; reload, then go live."""
+
+    message: Literal["Too many missed events to replay; reload the list, then listen live."]
+    last_event_id: int = Field(
+        description="The log's position when the replay stopped: every later event arrives live.",
+        ge=0,
+    )

@@ -17,11 +17,12 @@ from everfresh.sse.broker import Broker, Closed, Draining
 from everfresh.sse.frames import retry_only_frame
 from everfresh.sse.hangups import watch_for_hangup
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
-from everfresh.sse.replay import last_event_id, replay_since
+from everfresh.sse.replay import last_event_id, missed_pages
 from everfresh.sse.schemas import (
     STREAM_DESCRIPTION,
     STREAM_EXAMPLE,
     ConnectionEstablished,
+    ReplayTruncated,
     ServerShutdown,
 )
 from everfresh.sse.streams import stream_frames
@@ -122,6 +123,7 @@ for _unavailable in DATABASE_UNAVAILABLE:
         "connection_established": ConnectionEstablished,
         "booking_created": BookingCreatedEvent,
         "booking_updated": BookingUpdatedEvent,
+        "replay_truncated": ReplayTruncated,
         "server_shutdown": ServerShutdown,
     },
 )
@@ -169,12 +171,20 @@ def events():
         position = log_position()
         streams.note_log_position(position)
         after = last_event_id()
-        replay = replay_since(after, company_id) if after is not None else []
     except BaseException:
         on_close()
         raise
-    # An open stream must never hold a database connection.
+    # An open stream must never hold a database connection; the replay takes one per page.
     db.session.remove()
+    subscriber.reading_log = False
+    replay = ()
+    if after is not None:
+        replay = missed_pages(
+            current_app._get_current_object(),
+            subscriber,
+            after,
+            current_app.config["SSE_REPLAY_MAX_EVENTS"],
+        )
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
     resume_from = after if after is not None else position

@@ -231,6 +231,7 @@ async function loadList() {
 }
 
 function onFrame({ type, data }) {
+  if (type === "replay_truncated") return loadList();
   const result = merge(data);
   if (type === "booking_created" && result === "added") {
     board.fresh.add(data.booking_id);

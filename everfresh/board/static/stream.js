@@ -22,9 +22,11 @@ const EVENT_TYPES = ["booking_created", "booking_updated"];
 /**
  * Share one stream among the user's tabs.
  *
- * `onFrame({type, id, data})` receives every booking event once per tab; `onState(state)`
- * receives "live", "reconnecting" or "offline"; `onRefused()` is asked (in the leader only)
- * whether a refused stream may be retried, and answers false when the session is over.
+ * `onFrame({type, id, data})` receives every booking event once per tab, and
+ * `{type: "replay_truncated"}` when the server could not replay all that was missed;
+ * `onState(state)` receives "live", "reconnecting" or "offline"; `onRefused()` is asked (in
+ * the leader only) whether a refused stream may be retried, and answers false when the
+ * session is over.
  */
 export class SharedStream {
   constructor(userId, { onFrame, onState, onRefused, onEnded }) {
@@ -106,6 +108,8 @@ export class SharedStream {
   deliver(frame) {
     if (frame.id) this.lastEventId = frame.id;
     if (frame.type === "greeting") return;
+    // It has no id, so it is never deduplicated: each one asks for a fresh list.
+    if (frame.type === "replay_truncated") return this.callbacks.onFrame(frame);
     if (this.seen.has(frame.id)) return;
     this.seen.add(frame.id);
     this.seenOrder.push(frame.id);
@@ -213,6 +217,11 @@ export class SharedStream {
         if (data) this.relay({ type, id: event.lastEventId, data });
       });
     }
+    source.addEventListener("replay_truncated", () => {
+      // Too many missed events to replay: the list, read again, holds what was skipped.
+      this.heardFromServer();
+      this.relay({ type: "replay_truncated" });
+    });
     source.addEventListener("server_shutdown", () => {
       // EventSource reconnects by itself after the server's jittered `retry:` delay.
       this.clearTimer("stale");

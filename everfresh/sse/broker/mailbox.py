@@ -16,6 +16,8 @@ class Closed(enum.Enum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     DISCONNECTED = "disconnected"
+    # The database stopped answering mid-replay: going live would skip the rest.
+    UNAVAILABLE = "unavailable"
 
 
 class Subscriber:
@@ -34,6 +36,7 @@ class Subscriber:
         "expires_at",
         "closed",
         "registered",
+        "reading_log",
         "heartbeat_slot",
         "_frames",
         "_spare",
@@ -64,6 +67,9 @@ class Subscriber:
         # Whether the broker still delivers to it, and which heartbeat slot it sits in.
         self.registered = False
         self.heartbeat_slot = 0
+        # True while the stream's greenlet queries the event log, as the view does right after
+        # subscribing: it is busy, not stuck, and killing it mid-query would waste a connection.
+        self.reading_log = True
         self._frames: list[bytes] = []
         self._spare: list[bytes] = []
         self._capacity = queue_size
@@ -80,6 +86,16 @@ class Subscriber:
         self._frames.append(frame)
         self._wake()
         return True
+
+    def discard_queued(self) -> None:
+        """Drop every queued frame: a replaying stream reads those events from the log instead."""
+        self._frames.clear()
+
+    def finish(self) -> None:
+        """Note that the stream is over, so a late close can no longer end its greenlet."""
+        # The greenlet may go on to serve the connection's next request, and a guard's check
+        # already under way can still close this subscriber.
+        self._greenlet = None
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -118,9 +134,13 @@ class Subscriber:
         self.closed = reason
         if self._waiter is not None:
             self._wake()
-        elif len(self._frames) >= self._capacity:
-            # A full mailbox means a reader that is not reading, most likely stuck writing
-            # to a client that went quiet: end its greenlet rather than wait on the socket.
+        elif not self.reading_log and (
+            reason is not Closed.SHUTDOWN or len(self._frames) >= self._capacity
+        ):
+            # Neither waiting for frames nor reading the log, the greenlet is writing, and a
+            # client that stopped reading would hold it (and its user's stream slot) there
+            # for good: end it. A shutdown lets a write that still moves finish, so the
+            # goodbye frame goes out; a full mailbox means it does not move.
             if (
                 isinstance(self._greenlet, gevent.Greenlet)
                 and self._greenlet is not gevent.getcurrent()
