@@ -219,11 +219,12 @@ def markdown(results: dict[str, Any]) -> str:
             run["per_second"],
             run["errors"],
             run.get("server_us_per_frame"),
+            run.get("server_us_per_booking"),
             run.get("drain_seconds"),
             (f"{run['lost']:,}/{run['expected_deliveries']:,}" if "lost" in run else None),
         ]
         if "error" not in run
-        else [run["app"], run["database"], "failed: " + run["error"][:60]] + [None] * 6
+        else [run["app"], run["database"], "failed: " + run["error"][:60]] + [None] * 7
         for run in results.get("burst", [])
     ]
     if burst_rows:
@@ -238,6 +239,7 @@ def markdown(results: dict[str, Any]) -> str:
                     "bookings/s",
                     "errors",
                     "server CPU µs/frame",
+                    "server CPU µs/booking",
                     "drained s",
                     "lost",
                 ],
@@ -306,6 +308,16 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {"name": f"burst bookings/s with {run['streams']:,} streams / none", "value": value}
         )
+        if idle.get("server_us_per_booking") and run.get("delivered"):
+            # The bookings' own work (SQL, JSON) measured without streams, taken out.
+            own = idle["server_us_per_booking"] * (run["requests"] - run["errors"]) / 1e6
+            net = (run["server_cpu_seconds"] - own) * 1e6 / run["delivered"]
+            rows.append(
+                {
+                    "name": "burst server CPU per frame, everfresh, less the bookings' own",
+                    "value": f"{net:.1f} µs",
+                }
+            )
         floor = bursts.get(("floor", run["streams"]))
         if floor and floor.get("server_us_per_frame") and run.get("server_us_per_frame"):
             value = f"{run['server_us_per_frame'] / floor['server_us_per_frame']:.2f}x"

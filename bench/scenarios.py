@@ -359,7 +359,13 @@ def burst(
                 "errors": answer.errors,
                 "per_second": round(answer.per_second, 1),
             }
-            if loader is not None:
+            if loader is None:
+                cpu_seconds = processes.cpu_seconds(server.worker_pids()) - server_cpu
+                result["server_cpu_seconds"] = round(cpu_seconds, 2)
+                result["server_us_per_booking"] = round(
+                    cpu_seconds * 1e6 / max(1, settings.burst_requests - answer.errors), 1
+                )
+            else:
                 deadline = time.monotonic() + settings.event_timeout_seconds * 2
                 for booking in answer.booking_ids:
                     loader.wait_for(booking, max(0.1, deadline - time.monotonic()))
