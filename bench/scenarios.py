@@ -314,3 +314,92 @@ def login_stall(subject: EverFresh, settings: Settings) -> dict[str, Any]:
         result["login_lateness_ms"]["p99"],
     )
     return result
+
+
+def burst(
+    subject: Subject, database: str, settings: Settings, with_idle_rate: bool
+) -> list[dict[str, Any]]:
+    """Send one burst of POST /bookings with no stream open, then one with N streams open.
+
+    With streams open, the server's CPU is counted from the burst's first request until every
+    stream holds every booking of it, and divided by the frames delivered: the cost of a
+    delivered frame under load, where bookings arrive faster than one fan-out at a time.
+    """
+    results = []
+    server = subject.start()
+    loader = None
+    try:
+        body = subject.booking_body()
+        # Warm the request path (connection pool, lazy imports) outside the numbers.
+        post_bookings(server.port, subject.token, body, 20, settings.post_concurrency)
+        for streams in (0, settings.burst_streams) if with_idle_rate else (settings.burst_streams,):
+            if streams:
+                loader = Loader(
+                    server.port, streams, settings.streams_per_shard, subject.environment.work_dir
+                )
+                open_streams(subject, loader, settings, streams)
+                warm_up = subject.book()
+                loader.wait_for(warm_up.body["booking_id"], settings.event_timeout_seconds)
+                time.sleep(SETTLE_SECONDS)
+            server_cpu = processes.cpu_seconds(server.worker_pids())
+            started = time.monotonic()
+            answer = post_bookings(
+                server.port,
+                subject.token,
+                body,
+                settings.burst_requests,
+                settings.post_concurrency,
+            )
+            result: dict[str, Any] = {
+                "app": subject.name,
+                "database": database,
+                "streams": streams,
+                "requests": settings.burst_requests,
+                "concurrency": settings.post_concurrency,
+                "errors": answer.errors,
+                "per_second": round(answer.per_second, 1),
+            }
+            if loader is None:
+                cpu_seconds = processes.cpu_seconds(server.worker_pids()) - server_cpu
+                result["server_cpu_seconds"] = round(cpu_seconds, 2)
+                result["server_us_per_booking"] = round(
+                    cpu_seconds * 1e6 / max(1, settings.burst_requests - answer.errors), 1
+                )
+            else:
+                deadline = time.monotonic() + settings.event_timeout_seconds * 2
+                for booking in answer.booking_ids:
+                    loader.wait_for(booking, max(0.1, deadline - time.monotonic()))
+                drained = time.monotonic() - started
+                cpu_seconds = processes.cpu_seconds(server.worker_pids()) - server_cpu
+                report = loader.report(dict.fromkeys(answer.booking_ids, 0.0), latencies=False)
+                result.update(
+                    {
+                        "opened": report["ready"],
+                        "delivered": report["delivered"],
+                        "expected_deliveries": report["ready"] * len(answer.booking_ids),
+                        "lost": report["lost"],
+                        "closed_early": report["closed_early"],
+                        "drain_seconds": round(drained, 2),
+                        "server_cpu_seconds": round(cpu_seconds, 2),
+                        "server_us_per_frame": (
+                            round(cpu_seconds * 1e6 / report["delivered"], 1)
+                            if report["delivered"]
+                            else None
+                        ),
+                    }
+                )
+            log.info(
+                "  %s %s burst, %d streams: %.1f bookings/s, %s µs/frame, lost %s",
+                subject.label,
+                database,
+                streams,
+                result["per_second"],
+                result.get("server_us_per_frame"),
+                result.get("lost"),
+            )
+            results.append(result)
+    finally:
+        if loader is not None:
+            loader.close()
+        subject.stop()
+    return results

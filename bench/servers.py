@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import processes
-from bench.client import Api
+from bench.client import BENCH_STAFF_EMAIL, DEMO_STAFF_EMAIL, Api
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -210,6 +210,34 @@ def prepare_everfresh_database(database_url: str, log_dir: Path) -> None:
     """Create EverFresh's schema behind `database_url` and seed the demo data (scrypt hashes)."""
     upgrade_everfresh_database(database_url, log_dir)
     _flask_command("seed-demo", database_url, log_dir)
+    _retire_demo_logins(database_url)
+
+
+def _retire_demo_logins(database_url: str) -> None:
+    """Switch the demo logins off, keeping the staff user under an address of its own.
+
+    Production refuses to start while a demo login (published password) can sign in; the
+    benchmark's one staff user keeps its password under an address that is not a demo one.
+    """
+    import sqlalchemy
+
+    from everfresh.demo import demo_emails
+
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sqlalchemy.text(
+                    "UPDATE users SET active = false WHERE email IN :emails"
+                ).bindparams(sqlalchemy.bindparam("emails", expanding=True)),
+                {"emails": [email for email in demo_emails() if email != DEMO_STAFF_EMAIL]},
+            )
+            connection.execute(
+                sqlalchemy.text("UPDATE users SET email = :bench WHERE email = :demo"),
+                {"bench": BENCH_STAFF_EMAIL, "demo": DEMO_STAFF_EMAIL},
+            )
+    finally:
+        engine.dispose()
 
 
 class RedisServer:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 APPS = ("everfresh", "floor", "flask-sse")
-PHASES = ("fanout", "scaleout", "throughput", "login")
+PHASES = ("fanout", "scaleout", "throughput", "burst", "login")
 
 
 def _env(name: str, full: str, quick: str, is_quick: bool) -> str:
@@ -42,6 +42,8 @@ class Settings:
     throughput_requests: int
     throughput_streams: int
     throughput_repeats: int
+    burst_requests: int
+    burst_streams: int
     post_concurrency: int
     login_streams: int
     login_seconds: float
@@ -84,6 +86,8 @@ def from_environment(plot: bool = False) -> Settings:
         throughput_requests=int(get("THROUGHPUT_REQUESTS", "400", "100")),
         throughput_streams=int(get("THROUGHPUT_STREAMS", "1000", "1000")),
         throughput_repeats=int(get("THROUGHPUT_REPEATS", "3", "3")),
+        burst_requests=int(get("BURST_REQUESTS", "300", "300")),
+        burst_streams=int(get("BURST_STREAMS", "1000", "1000")),
         post_concurrency=int(get("POST_CONCURRENCY", "4", "4")),
         login_streams=int(get("LOGIN_STREAMS", "1000", "300")),
         login_seconds=float(get("LOGIN_SECONDS", "8", "3")),

@@ -8,6 +8,7 @@ from flask import Flask
 
 from everfresh.signals import booking_created, booking_updated
 from everfresh.sse.broker import Broker, RedisBroker, RedisClusterBroker
+from everfresh.sse.busy import RequestsInFlight
 from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RedisStreamLimiter, StreamLimiter
@@ -29,6 +30,10 @@ def init_app(app: Flask) -> None:
     else:
         broker = Broker(*streams)
         limiter = StreamLimiter(max_streams)
+    # Frames wait briefly for company only while the worker serves other requests.
+    requests_in_flight = RequestsInFlight()
+    requests_in_flight.init_app(app)
+    broker.busy = requests_in_flight.busy
     app.extensions["everfresh.broker"] = broker
     app.extensions["everfresh.stream_limiter"] = limiter
     app.extensions["everfresh.stream_guard"] = StreamGuard(app, broker)

@@ -11,7 +11,7 @@ import heapq
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import gevent
@@ -25,6 +25,7 @@ from everfresh.metrics import (
     SLOW_CONSUMERS_DROPPED,
 )
 from everfresh.sse.broker.mailbox import Closed, Subscriber
+from everfresh.sse.broker.pacing import hold_seconds, slices
 from everfresh.sse.ordering import CommitOrder
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ class Broker:
 
     # How long an event waits for an earlier one before giving up on it.
     HOLD_SECONDS = 1.0
+    # While the worker serves other requests, new frames wait this long for more to share
+    # each stream's wake-up and write; an idle worker wakes streams at once.
+    COALESCE_SECONDS = 0.05
+    # Streams woken before the waker yields, so requests are served between the slices.
+    WAKE_SLICE = 256
 
     def __init__(self, queue_size: int, heartbeat_seconds: int, heartbeat: bytes) -> None:
         self.queue_size = queue_size
@@ -78,6 +84,13 @@ class Broker:
         self._expiries: list[tuple[float, int, Subscriber]] = []
         self._subscribed = 0
         self._heart: gevent.Greenlet | None = None
+        # Whether the worker is serving other requests (set by the app); idle by default.
+        self.busy: Callable[[], bool] = _idle
+        # Streams with frames queued and no wake-up yet, and the greenlet that will wake them
+        # (with whether it is still waiting out the coalescing window).
+        self._unwoken: list[Subscriber] = []
+        self._waker: gevent.Greenlet | None = None
+        self._waker_holding = False
 
     @property
     def subscriber_count(self) -> int:
@@ -200,16 +213,59 @@ class Broker:
     def _deliver_to(self, recipients: Iterable[Subscriber], frame: bytes) -> int:
         if not recipients:
             return 0
-        overflowed = self._offer_all(recipients, frame)
+        overflowed = self._queue_all(recipients, frame)
         delivered = len(recipients) - len(overflowed)
         EVENTS_DELIVERED.inc(delivered)
         EVENTS_DROPPED.inc(len(overflowed))
         self._drop_slow(overflowed)
+        self._schedule_wake()
         return delivered
+
+    def _queue_all(self, subscribers: Iterable[Subscriber], frame: bytes) -> list[Subscriber]:
+        # The hot loop of every publish: queue only; streams are woken by the waker greenlet.
+        overflowed = []
+        unwoken = self._unwoken
+        for subscriber in subscribers:
+            queued = subscriber.put(frame)
+            if queued == 1:
+                unwoken.append(subscriber)
+            elif not queued:
+                overflowed.append(subscriber)
+        return overflowed
+
+    def _schedule_wake(self) -> None:
+        if not self._unwoken:
+            return
+        hold = hold_seconds(self.busy(), self.COALESCE_SECONDS)
+        waker = self._waker
+        if waker is not None:
+            if not (hold == 0 and self._waker_holding):
+                return
+            # The worker went idle while frames were held: deliver them now, not later.
+            waker.kill(block=False)
+        self._waker_holding = hold > 0
+        if hold:
+            self._waker = gevent.spawn_later(hold, self._wake_unwoken)
+        else:
+            self._waker = gevent.spawn(self._wake_unwoken)
+
+    def _wake_unwoken(self) -> None:
+        self._waker_holding = False
+        try:
+            while self._unwoken:
+                batch, self._unwoken = self._unwoken, []
+                for index, part in enumerate(slices(batch, self.WAKE_SLICE)):
+                    if index:
+                        # Let requests (and the streams just woken) run between slices.
+                        gevent.sleep(0)
+                    for subscriber in part:
+                        subscriber.wake()
+        finally:
+            self._waker = None
 
     @staticmethod
     def _offer_all(subscribers: Iterable[Subscriber], frame: bytes) -> list[Subscriber]:
-        # The hot loop of every publish; the rare full mailbox is remembered for dropping.
+        # Heartbeats: each stream woken at once, the rare full mailbox remembered for dropping.
         return [subscriber for subscriber in subscribers if not subscriber.offer(frame)]
 
     def _drop_slow(self, overflowed: list[Subscriber]) -> None:
@@ -252,6 +308,10 @@ class Broker:
         while self.subscriber_count and gevent.get_hub().loop.now() < deadline:
             gevent.sleep(0.02)
         return self.subscriber_count == 0
+
+
+def _idle() -> bool:
+    return False
 
 
 def _first_time(recent: OrderedDict[int, None], event_id: int) -> bool:

@@ -87,6 +87,23 @@ class Subscriber:
         self._wake()
         return True
 
+    def put(self, frame: bytes) -> int:
+        """Queue `frame` without waking the stream; return the frames now queued, 0 when full.
+
+        1 means the mailbox was empty, so this stream needs a wake-up (`wake`); more means
+        one is already due, and this frame goes out in the same write.
+        """
+        frames = self._frames
+        if len(frames) >= self._capacity:
+            return 0
+        frames.append(frame)
+        return len(frames)
+
+    def wake(self) -> None:
+        """Wake the stream if it is waiting and has frames to take."""
+        if self._waiter is not None and self._frames:
+            self._wake()
+
     def discard_queued(self) -> None:
         """Drop every queued frame: a replaying stream reads those events from the log instead."""
         self._frames.clear()
@@ -110,7 +127,8 @@ class Subscriber:
         Taking all that is waiting at once lets the stream write them in one go: a burst of
         bookings costs one socket write per stream, not one per booking.
         """
-        if self.closed is None and not self._frames:
+        # A loop: a wake-up queued for frames this stream already took finds nothing new.
+        while self.closed is None and not self._frames:
             # One Waiter per stream, reused: gevent resets it after each completed get().
             self._waiter = self._reusable_waiter
             try:
