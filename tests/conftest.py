@@ -51,8 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def needs_a_server(item: pytest.Item) -> bool:
-    """Tell whether `item` starts gunicorn or a browser, or needs PostgreSQL or Redis."""
-    if item.get_closest_marker("live") is not None:
+    """Tell whether `item` starts gunicorn, a browser or the app in a process of its own, or needs
+    PostgreSQL or Redis."""
+    if any(item.get_closest_marker(name) is not None for name in ("live", "process")):
         return True
     if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True

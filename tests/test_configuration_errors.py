@@ -9,6 +9,8 @@ import pytest
 
 from tests.live import JWT_TEST_KEY, LiveServer, run_flask
 
+pytestmark = pytest.mark.process
+
 STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
 KEY_ADVICE = "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
 

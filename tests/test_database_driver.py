@@ -91,6 +91,7 @@ def run_probe(report: str, order: str, database_url: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("order", "database_url", "raises"),
     [
@@ -117,6 +118,7 @@ def test_check_flags_psycopg_imported_before_gevent_patched(
     assert "gunicorn.conf.py" in check_error
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("order", "cooperates"), [("gevent-first", True), ("psycopg-first", False)]
 )

@@ -54,6 +54,7 @@ def test_the_config_imports_no_application_code(settings):
     assert after == before
 
 
+@pytest.mark.process
 def test_a_fresh_process_reading_the_config_imports_no_app_or_driver():
     # What the gunicorn master has imported, every worker inherits before gevent patches.
     script = (

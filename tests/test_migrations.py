@@ -167,6 +167,7 @@ def test_init_db_refuses_a_partial_schema_without_history(tmp_path: Path) -> Non
         db.engine.dispose()
 
 
+@pytest.mark.process
 def test_init_db_works_from_any_directory(tmp_path: Path) -> None:
     """The real command finds the migrations when run outside the project directory."""
     database_url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"

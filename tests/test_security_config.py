@@ -145,6 +145,7 @@ def production_server(database_url: str) -> LiveServer:
     return LiveServer(database_url, {"EVERFRESH_ENV": "production"})
 
 
+@pytest.mark.process
 def test_gunicorn_refuses_production_while_demo_logins_are_active(demo_database):
     server = production_server(demo_database)
     try:
@@ -160,6 +161,7 @@ def test_gunicorn_refuses_production_while_demo_logins_are_active(demo_database)
     assert "Traceback" not in output
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("command", [["prune"], ["routes"]])
 def test_flask_commands_refuse_production_while_demo_logins_are_active(demo_database, command):
     result = flask_command(demo_database, *command)
@@ -167,6 +169,7 @@ def test_flask_commands_refuse_production_while_demo_logins_are_active(demo_data
     assert (result.returncode, result.stderr) == (2, f"Error: {DEMO_REFUSAL}\n")
 
 
+@pytest.mark.process
 def test_remove_demo_lets_production_start(demo_database):
     first = flask_command(demo_database, "remove-demo")
     again = flask_command(demo_database, "remove-demo")
@@ -192,6 +195,7 @@ def test_remove_demo_lets_production_start(demo_database):
     assert login.status == 401
 
 
+@pytest.mark.process
 def test_outside_production_demo_logins_are_welcome(demo_database):
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "prune"],
