@@ -60,6 +60,9 @@ class EventSourceClient(threading.Thread):
         self.received: list[tuple[str, str]] = []
         self.last_id: str | None = None
         self.connections = 0
+        # Set once the first stream is open: a booking committed before that is not this
+        # client's to receive, as for a browser that has not connected yet.
+        self.connected = threading.Event()
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -91,6 +94,7 @@ class EventSourceClient(threading.Thread):
                 return None
             assert stream.status == 200, (stream.status, stream.read_json())
             self.connections += 1
+            self.connected.set()
             if self.stall_seconds:
                 # A frozen tab: stop reading once, long enough to overflow the queue.
                 self.stop.wait(self.stall_seconds)
@@ -99,9 +103,11 @@ class EventSourceClient(threading.Thread):
                 frame = stream.next_frame(timeout=5)
                 if frame is None:
                     return 0.1
+                if frame.id:
+                    # As EventSource does: any frame's id, the greeting's included.
+                    self.last_id = frame.id
                 if frame.event == "booking_created":
                     self.received.append((frame.json["company_id"], frame.json["booking_id"]))
-                    self.last_id = frame.id
                 elif frame.event == "server_shutdown":
                     return min(frame.retry, 1500) / 1000
         return 0
@@ -213,6 +219,8 @@ def test_every_stream_ends_with_every_committed_booking_once_and_in_order(
     }
     for client in clients.values():
         client.start()
+    for client in clients.values():
+        assert client.connected.wait(timeout=30), "a client never connected"
     producer = Producer(server, [everfresh, brighthome])
     started = time.monotonic()
     producer.start()

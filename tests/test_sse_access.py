@@ -79,12 +79,13 @@ def test_a_dead_workers_leases_lapse_instead_of_locking_the_user_out(redis_url, 
     from everfresh.sse.limits import RedisStreamLimiter
 
     crashed = RedisStreamLimiter(1, redis_url, redis_prefix)
-    crashed.LEASE_SECONDS = 1
+    # Long enough that the survivor's first try surely falls within it, on a busy machine too.
+    crashed.LEASE_SECONDS = 4
     assert crashed.acquire("user_1") is not None
     survivor = RedisStreamLimiter(1, redis_url, redis_prefix)
     assert survivor.acquire("user_1") is None
     # The crashed worker renews nothing (time.sleep does not run its greenlets).
-    lease = wait_for(lambda: survivor.acquire("user_1"))
+    lease = wait_for(lambda: survivor.acquire("user_1"), timeout=15)
     survivor.release("user_1", lease)
 
 
