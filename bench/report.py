@@ -272,7 +272,8 @@ def markdown(results: dict[str, Any]) -> str:
         for row in results.get("targets", [])
     ]
     parts.append(
-        "### Targets (issue 7)\n\n" + table(["target", "goal", "measured", "result"], target_rows)
+        "### Targets (issues 7 and 15)\n\n"
+        + table(["target", "goal", "measured", "result"], target_rows)
     )
 
     for profile in results.get("profiles", []):

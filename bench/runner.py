@@ -211,7 +211,7 @@ def _run_phases(
 def _profile(
     settings: Settings, environment: Environment, results: dict[str, Any], stamp: str
 ) -> None:
-    """Profile EverFresh's worker with py-spy: fan-out at N streams and POSTs with streams open.
+    """Profile EverFresh's worker with py-spy in the chosen phases: fan-out, POSTs, the burst.
 
     Profiled runs are kept apart: their numbers never feed a target.
     """
@@ -220,37 +220,56 @@ def _profile(
         return
     directory = report.RESULTS_DIR / f"{stamp}-profiles"
     directory.mkdir(parents=True, exist_ok=True)
-    streams, events = settings.profile_streams, settings.profile_events
-    for app in ("everfresh", "floor"):
-        log.info("Profile: %s fan-out at %d streams, %d events, under py-spy", app, streams, events)
-        profiler = Profiler(directory / f"{app}-fanout-{streams}.txt")
-        subject = SUBJECTS[app](environment)
-        run = _guarded(
-            f"profiled {app} fan-out",
-            {},
-            lambda s=subject, p=profiler: scenarios.fan_out(s, streams, settings, events, p),
-        )
-        if "profile" in run:
-            results["profiles"].append({"name": f"{app}-fanout-{streams}", **run.pop("profile")})
-        results.setdefault("profiled_fanout", []).append(run)
 
     def profiler_for(name: str) -> Profiler:
         return Profiler(directory / f"{name}.txt")
 
-    log.info(
-        "Profile: POST /bookings with 0 and %d streams under py-spy", settings.throughput_streams
-    )
-    rows = _guarded(
-        "profiled throughput",
-        {},
-        lambda: scenarios.throughput(EverFresh(environment), "sqlite", settings, profiler_for),
-    )
-    for row in rows if isinstance(rows, list) else []:
-        if "profile" in row:
-            results["profiles"].append(
-                {"name": f"throughput-sqlite-{row['streams']}", **row.pop("profile")}
+    def keep_profiles(key: str, rows: Any, name_of: Callable[[dict[str, Any]], str]) -> None:
+        for row in rows if isinstance(rows, list) else []:
+            if "profile" in row:
+                results["profiles"].append({"name": name_of(row), **row.pop("profile")})
+        results[key] = rows
+
+    if "fanout" in settings.phases:
+        streams, events = settings.profile_streams, settings.profile_events
+        for app in ("everfresh", "floor"):
+            log.info("Profile: %s fan-out at %d streams, %d events", app, streams, events)
+            profiler = profiler_for(f"{app}-fanout-{streams}")
+            subject = SUBJECTS[app](environment)
+            run = _guarded(
+                f"profiled {app} fan-out",
+                {},
+                lambda s=subject, p=profiler: scenarios.fan_out(s, streams, settings, events, p),
             )
-    results["profiled_throughput"] = rows
+            if "profile" in run:
+                results["profiles"].append(
+                    {"name": f"{app}-fanout-{streams}", **run.pop("profile")}
+                )
+            results.setdefault("profiled_fanout", []).append(run)
+
+    if "throughput" in settings.phases:
+        log.info("Profile: POST /bookings with 0 and %d streams", settings.throughput_streams)
+        rows = _guarded(
+            "profiled throughput",
+            {},
+            lambda: scenarios.throughput(EverFresh(environment), "sqlite", settings, profiler_for),
+        )
+        keep_profiles(
+            "profiled_throughput", rows, lambda row: f"throughput-sqlite-{row['streams']}"
+        )
+
+    if "burst" in settings.phases:
+        database = "postgresql" if environment.postgres_url else "sqlite"
+        url = environment.postgres_url or environment.sqlite_url
+        log.info("Profile: a burst on %s with 0 and %d streams", database, settings.burst_streams)
+        rows = _guarded(
+            "profiled burst",
+            {},
+            lambda: scenarios.burst(
+                EverFresh(environment, database_url=url), database, settings, True, profiler_for
+            ),
+        )
+        keep_profiles("profiled_burst", rows, lambda row: f"burst-{database}-{row['streams']}")
 
 
 def _keep_logs_if_anything_failed(

@@ -317,7 +317,11 @@ def login_stall(subject: EverFresh, settings: Settings) -> dict[str, Any]:
 
 
 def burst(
-    subject: Subject, database: str, settings: Settings, with_idle_rate: bool
+    subject: Subject,
+    database: str,
+    settings: Settings,
+    with_idle_rate: bool,
+    profiler_for: Callable[[str], Profiler | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Send one burst of POST /bookings with no stream open, then one with N streams open.
 
@@ -341,6 +345,9 @@ def burst(
                 warm_up = subject.book()
                 loader.wait_for(warm_up.body["booking_id"], settings.event_timeout_seconds)
                 time.sleep(SETTLE_SECONDS)
+            profiler = profiler_for(f"burst-{database}-{streams}") if profiler_for else None
+            if profiler is not None:
+                profiler.start(server.worker_pids()[0])
             server_cpu = processes.cpu_seconds(server.worker_pids())
             started = time.monotonic()
             answer = post_bookings(
@@ -388,6 +395,8 @@ def burst(
                         ),
                     }
                 )
+            if profiler is not None:
+                result["profile"] = profiler.stop()
             log.info(
                 "  %s %s burst, %d streams: %.1f bookings/s, %s µs/frame, lost %s",
                 subject.label,

@@ -1,4 +1,4 @@
-"""Judge a run's measurements against issue 7's targets: met, not met, or not measured."""
+"""Judge a run's measurements against the targets (issues 7 and 15): met, not met, not measured."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ MAX_RSS_PER_STREAM_KB = 25
 MAX_P99_OVER_FLOOR = 1.25
 MIN_FLASK_SSE_P99_OVER_EVERFRESH = 3.0
 MIN_THROUGHPUT_RATIO = 0.5
+MIN_BURST_RATIO = 0.5
+MAX_BURST_CPU_OVER_FLOOR = 1.0
 MAX_LOGIN_STALL_MS = 20
 FLOOR_COMPARISON_STREAMS = 5000
 FLASK_SSE_COMPARISON_STREAMS = 2000
@@ -124,7 +126,56 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(_no_loss_where_flask_sse_works(results))
     rows.append(_throughput(results))
     rows.append(_login_stall(results))
+    rows.extend(_burst(results))
     return rows
+
+
+def find_burst(results: dict[str, Any], app: str, streams: int) -> dict[str, Any] | None:
+    """Return the burst result of `app` with `streams` streams open, if any."""
+    for run in results.get("burst", []):
+        if (run.get("app"), run.get("streams")) == (app, streams):
+            return run
+    return None
+
+
+def _burst(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Judge the burst: the booking rate kept with streams open, and the CPU per frame."""
+    rate_name = "POST /bookings under a burst with 1,000 streams (1 worker)"
+    rate_goal = f">= {MIN_BURST_RATIO}x the burst's rate with no streams, no frame lost"
+    cpu_name = "Server CPU per delivered frame under the burst, request handling included"
+    cpu_goal = f"EverFresh / floor <= {MAX_BURST_CPU_OVER_FLOOR}x"
+    loaded = [
+        run
+        for run in results.get("burst", [])
+        if run.get("app") == "everfresh" and run.get("streams") and "error" not in run
+    ]
+    quiet = find_burst(results, "everfresh", 0)
+    if not loaded or quiet is None or "error" in quiet:
+        why = "no EverFresh burst pair"
+        return [_not_measured(rate_name, rate_goal, why), _not_measured(cpu_name, cpu_goal, why)]
+    run = loaded[0]
+    streams = run["streams"]
+    ratio = run["per_second"] / quiet["per_second"] if quiet["per_second"] else 0.0
+    rate = _target(
+        rate_name,
+        rate_goal,
+        f"{ratio:.2f}x ({run['per_second']} vs {quiet['per_second']} bookings/s on "
+        f"{run['database']}, {streams:,} streams, {run['lost']:,} of "
+        f"{run['expected_deliveries']:,} deliveries lost)",
+        ratio >= MIN_BURST_RATIO and run["lost"] == 0 and run["errors"] == 0,
+    )
+    floor = find_burst(results, "floor", streams)
+    if floor is None or "error" in floor or not floor.get("server_us_per_frame"):
+        return [rate, _not_measured(cpu_name, cpu_goal, f"no floor burst at {streams} streams")]
+    ours, theirs = run["server_us_per_frame"], floor["server_us_per_frame"]
+    cpu = _target(
+        cpu_name,
+        cpu_goal,
+        f"{ours / theirs:.2f}x ({ours} vs {theirs} µs/frame, {streams:,} streams, "
+        f"{run['requests']} bookings from {run['concurrency']} clients)",
+        ours <= MAX_BURST_CPU_OVER_FLOOR * theirs and floor["lost"] == 0,
+    )
+    return [rate, cpu]
 
 
 def _no_loss_where_flask_sse_works(results: dict[str, Any]) -> dict[str, Any]:
