@@ -147,6 +147,20 @@ def init_app(app: Flask) -> None:
     )
 
 
+def commit_keeping_loaded() -> None:
+    """Commit the session without expiring what it loaded.
+
+    For a request that answers with the rows it just wrote: their every column was set in
+    Python, so reading them back after the commit would only repeat the round trips.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def upgrade_schema() -> None:
     """Create the schema or upgrade it to the latest migration; running it again does nothing."""
     with _migration_lock():

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 from everfresh.bookings.models import Booking, IdempotencyKey
 from everfresh.catalog.models import Customer, Service
 from everfresh.companies.models import Company
-from everfresh.eventlog.models import Event
+from everfresh.eventlog.models import Event, EventCounter
 from everfresh.extensions import db
 from tests.assertions import EVENT_KEYS, ISO_UTC_MS, assert_error, invalid_fields
 from tests.dates import in_days, midnight_utc
@@ -227,6 +227,62 @@ def test_each_booking_logs_its_own_event_in_order(created, events):
     assert [company for _, company, _, _ in logged] == [first["company_id"], second["company_id"]]
     assert logged[1][3]["staff_id"] is None
     assert logged[1][3]["scheduled_date"] == midnight_utc(in_days(62))
+
+
+def statement_summary(statement: str) -> str:
+    """Return a statement's verb and table, e.g. "INSERT bookings" or "SELECT users"."""
+    words = statement.split()
+    verb = words[0].upper()
+    if verb == "SELECT":
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    return f"{verb} {words[2] if verb in ('INSERT', 'DELETE') else words[1]}"
+
+
+def test_a_booking_reads_each_row_once_and_nothing_after_its_commit(app, book, tenants):
+    """The token, the references, the slot, the claims, the two rows; no reload after commit."""
+    book("staff")  # the first request of an app also warms caches
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement_summary(statement))
+
+    with app.app_context():
+        engine = db.engine
+    db.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = book("staff", staff_id=tenants["everfresh"].staff_id)
+    finally:
+        db.event.remove(engine, "before_cursor_execute", record)
+
+    assert response.status_code == 201
+    assert statements == [
+        "SELECT users",  # the test's own token
+        "SELECT revoked_tokens",
+        "SELECT users",
+        "SELECT customers",
+        "SELECT services",
+        "SELECT staff",
+        "SELECT companies",
+        # the staff member's lock, then whether they are free at that time
+        "UPDATE staff",
+        "SELECT bookings",
+        # the booking number and the event sequence, in one UPDATE
+        "UPDATE companies",
+        "INSERT bookings",
+        "UPDATE event_counter",
+        "INSERT events",
+    ]
+
+
+def test_event_ids_carry_on_after_the_log_when_the_counter_row_is_missing(app, created, events):
+    created("staff")
+    with app.app_context():
+        db.session.execute(db.delete(EventCounter))
+        db.session.commit()
+
+    created("staff")
+
+    assert [event_id for event_id, *_ in events()] == [1, 2]
 
 
 # --- Who may book for whom ------------------------------------------------------------------

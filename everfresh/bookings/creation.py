@@ -12,10 +12,11 @@ from flask import current_app
 from everfresh.auth.models import Role, User
 from everfresh.bookings import schemas
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
-from everfresh.bookings.numbering import next_booking_number
+from everfresh.bookings.numbering import claim_number_and_sequence
 from everfresh.bookings.rules import Slot, refuse_past_start, reserve_staff
 from everfresh.catalog.models import Customer, Service, Staff
-from everfresh.companies.models import Company
+from everfresh.companies.models import load_company
+from everfresh.database import commit_keeping_loaded
 from everfresh.errors import ValidationFailed
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
@@ -58,15 +59,17 @@ def resolve_customer(user: User, fields: schemas.CreateBookingRequest) -> Custom
     )
 
 
-def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) -> None:
-    """Refuse a service or staff member from another company, naming every bad field."""
+def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) -> Service:
+    """Return the service, refusing one or a staff member from another company (422)."""
     problems = {}
-    if find_in_company(Service, fields.service_id, company_id) is None:
+    service = find_in_company(Service, fields.service_id, company_id)
+    if service is None:
         problems["service_id"] = "No such service in this company."
     if fields.staff_id is not None and find_in_company(Staff, fields.staff_id, company_id) is None:
         problems["staff_id"] = "No such staff member in this company."
     if problems:
         raise ValidationFailed(problems)
+    return service
 
 
 def create_booking(
@@ -74,8 +77,10 @@ def create_booking(
 ) -> Booking:
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
     customer = resolve_customer(user, fields)
-    check_same_company(customer.company_id, fields)
-    company = db.session.get_one(Company, customer.company_id)
+    # Held until the booking is built: the session keeps only rows something refers to, and
+    # the staff member's slot check reads the service's duration from it.
+    service = check_same_company(customer.company_id, fields)
+    company = load_company(customer.company_id)
     refuse_past_start(company, fields.scheduled_date, fields.scheduled_time_start)
     # Before the booking number: the staff row is always locked before the company row.
     reserve_staff(
@@ -85,13 +90,14 @@ def create_booking(
         ),
     )
 
+    booking_number, sequence = claim_number_and_sequence(customer.company_id)
     now = utcnow()
     booking = Booking(
         id=new_ulid(),
         company_id=customer.company_id,
-        booking_number=next_booking_number(customer.company_id),
+        booking_number=booking_number,
         customer_id=customer.id,
-        service_id=fields.service_id,
+        service_id=service.id,
         staff_id=fields.staff_id,
         scheduled_date=fields.scheduled_date,
         scheduled_time_start=fields.scheduled_time_start,
@@ -101,7 +107,7 @@ def create_booking(
         updated_at=now,
     )
     db.session.add(booking)
-    event = Event.record(booking.company_id, BOOKING_CREATED, booking.to_event_payload())
+    event = Event.record(booking.company_id, BOOKING_CREATED, booking.to_event_payload(), sequence)
     if claim is not None:
         db.session.add(
             IdempotencyKey(
@@ -112,7 +118,7 @@ def create_booking(
                 response_body=json.dumps(serialise(schemas.Booking, booking)),
             )
         )
-    db.session.commit()
+    commit_keeping_loaded()
     BOOKINGS_CREATED.inc()
     announce(event)
     return booking

@@ -3,6 +3,12 @@
 from everfresh.companies.models import Company, claim_next
 
 
-def next_booking_number(company_id: str) -> str:
-    """Claim the company's next booking number inside the current transaction."""
-    return f"BK-{claim_next(company_id, Company.last_booking_number)}"
+def claim_number_and_sequence(company_id: str) -> tuple[str, int]:
+    """Claim the company's next booking number and next event sequence in the transaction.
+
+    One UPDATE for both: a new booking always logs exactly one event.
+    """
+    number, sequence = claim_next(
+        company_id, Company.last_booking_number, Company.last_event_sequence
+    )
+    return f"BK-{number}", sequence

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from everfresh.bookings.models import Booking, BookingStatus
 from everfresh.bookings.schemas import UpdateBookingRequest
 from everfresh.catalog.models import Service, Staff
-from everfresh.companies.models import Company
+from everfresh.companies.models import Company, load_company
 from everfresh.errors import FieldConflict, ValidationFailed
 from everfresh.extensions import db
 from everfresh.tenancy import get_in_company, lock_in_company
@@ -118,7 +118,7 @@ def check_update(booking: Booking, changes: UpdateBookingRequest) -> None:
     )
     if not rescheduled and after.staff_id == booking.staff_id:
         return
-    company = db.session.get_one(Company, booking.company_id)
+    company = load_company(booking.company_id)
     if rescheduled:
         refuse_past_start(company, after.scheduled_date, after.scheduled_time_start)
     if status != BookingStatus.CANCELLED:

@@ -16,8 +16,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.event import listens_for
@@ -63,15 +65,21 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     @classmethod
-    def record(cls, company_id: str, type: str, payload: dict[str, Any]) -> Event:
+    def record(
+        cls, company_id: str, type: str, payload: dict[str, Any], sequence: int | None = None
+    ) -> Event:
         """Add an event to the current transaction; it commits or rolls back with the change.
 
         Numbering the event locks the company row until commit, so a company's events are
         written one transaction at a time. Its id is given at commit (see `number_events`).
+        A caller that already claimed the company's next `sequence` in this transaction
+        passes it.
         """
+        if sequence is None:
+            (sequence,) = claim_next(company_id, Company.last_event_sequence)
         event = cls(
             company_id=company_id,
-            sequence=claim_next(company_id, Company.last_event_sequence),
+            sequence=sequence,
             type=type,
             payload=json.dumps(payload, separators=(",", ":")),
         )
@@ -98,10 +106,13 @@ class EventCounter(db.Model):
 def claim_event_ids(session: Session, count: int) -> int:
     """Reserve `count` consecutive event ids in the current transaction; return the last one.
 
-    The upsert locks the counter row until commit, so every transaction that logs events
+    The UPDATE locks the counter row until commit, so every transaction that logs events
     commits one at a time from here on: ids are gap-free and in commit order across all
     companies. A missing row (an emptied test database) restarts after the largest id.
     """
+    last = session.execute(_BUMP_COUNTER, {"count": count}).scalar()
+    if last is not None:
+        return last
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     after_largest = select(func.coalesce(func.max(Event.id), 0)).scalar_subquery() + count
@@ -114,6 +125,17 @@ def claim_event_ids(session: Session, count: int) -> int:
         )
         .returning(EventCounter.last_event_id)
     ).scalar_one()
+
+
+# Built once and run as Core on every commit that logs events; the upsert above, with its
+# scan for the largest id, is only for a counter row that is not there yet.
+_COUNTER = EventCounter.__table__
+_BUMP_COUNTER = (
+    update(_COUNTER)
+    .where(_COUNTER.c.id == COUNTER_ROW)
+    .values(last_event_id=_COUNTER.c.last_event_id + bindparam("count"))
+    .returning(_COUNTER.c.last_event_id)
+)
 
 
 def log_position() -> int:
