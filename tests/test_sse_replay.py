@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
-from everfresh.sse.broker import Broker, Closed
+from everfresh.sse.broker import Broker, Closed, RedisBroker
 from everfresh.sse.frames import (
     KEEP_ALIVE,
     booking_frame,
@@ -131,6 +131,21 @@ def test_hand_over_skips_live_frames_the_replay_already_sent():
     subscriber.close(Closed.REVOKED)
     assert list(frames) == []
     assert closed == [True]
+
+
+def test_hand_over_also_skips_frames_heard_over_redis():
+    broker = RedisBroker(10, 30, KEEP_ALIVE, redis_url="redis://127.0.0.1:1/0", prefix="t")
+    subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
+    for event_id in (6, 7):
+        # As the listener hands them on: the bytes after Redis's header, then the envelope.
+        frame = bytes(booking_frame(event_id, "booking_created", "{}"))
+        broker.deliver_envelope(broker.envelope("comp_a", event_id, event_id, frame))
+    replay = [(6, booking_frame(6, "booking_created", "{}"))]
+    frames = stream_frames(subscriber, 5, [replay], lambda: None)
+
+    assert next(frames) == connection_established_frame(5) + replay[0][1]
+    assert next(frames) == booking_frame(7, "booking_created", "{}")
+    subscriber.close(Closed.REVOKED)
 
 
 @pytest.mark.parametrize(("missed", "cap", "replayed"), [(3, 3, 3), (3, 2, 2), (2, 0, 0)])

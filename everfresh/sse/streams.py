@@ -7,12 +7,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 from everfresh.metrics import EVENTS_REPLAYED, STREAM_LIFETIME
 from everfresh.sse.broker import Closed, Subscriber
-from everfresh.sse.frames import connection_established_frame, server_shutdown_frame
-
-
-def event_id_of(frame: bytes) -> int:
-    """Return the id of a booking frame, which `booking_frame` always writes first."""
-    return int(frame[4 : frame.index(b"\n")])
+from everfresh.sse.frames import (
+    EventFrame,
+    connection_established_frame,
+    server_shutdown_frame,
+)
 
 
 def stream_frames(
@@ -52,14 +51,14 @@ def stream_frames(
             if isinstance(frames, Closed):
                 return
             # Cheap, and a late frame (a catch-up after a Redis outage) can come at any time.
-            frames = [frame for frame in frames if not _older(frame, already_sent)]
+            frames = [
+                frame
+                for frame in frames
+                if type(frame) is not EventFrame or frame.event_id > already_sent
+            ]
             if frames:
                 yield b"".join(frames)
     finally:
         STREAM_LIFETIME.observe(time.monotonic() - opened)
         subscriber.finish()
         on_close()
-
-
-def _older(frame: bytes, event_id: int) -> bool:
-    return frame.startswith(b"id: ") and event_id_of(frame) <= event_id

@@ -64,7 +64,7 @@ class Broker:
     HOLD_SECONDS = 1.0
     # While the worker serves other requests, new frames wait this long for more to share
     # each stream's wake-up and write; an idle worker wakes streams at once.
-    COALESCE_SECONDS = 0.05
+    COALESCE_SECONDS = 0.1
     # Streams woken before the waker yields, so requests are served between the slices.
     WAKE_SLICE = 256
 

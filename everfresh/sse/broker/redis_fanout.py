@@ -18,6 +18,7 @@ from everfresh.metrics import EVENTS_PUBLISHED, REDIS_LISTENER_CONNECTED
 from everfresh.redis_clients import REDIS_ERRORS, redis_client
 from everfresh.sse.broker.local import RECENT_EVENT_IDS, Broker, Envelope
 from everfresh.sse.broker.resequencer import Resequencer
+from everfresh.sse.frames import EventFrame
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,9 @@ class RedisBroker(Broker):
     def envelope(self, company_id: str, event_id: int, sequence: int, frame: bytes) -> Envelope:
         """Wrap an event heard on Redis, with its commit time if this worker committed it."""
         committed_at = self._commit_times.pop(event_id, None)
-        return Envelope(company_id, event_id, sequence, frame, committed_at)
+        return Envelope(
+            company_id, event_id, sequence, EventFrame.of(frame, event_id), committed_at
+        )
 
     def ping(self) -> bool:
         """Tell whether Redis answers right now."""
