@@ -26,7 +26,12 @@ class RedisClusterServers:
 
     @property
     def url(self) -> str:
-        """Return a URL naming one node, as an operator would set REDIS_URL."""
+        """Return a URL naming every node, as an operator would list the seeds in REDIS_URL."""
+        return "redis://" + ",".join(f"127.0.0.1:{port}" for port in self.ports) + "/0"
+
+    @property
+    def one_node_url(self) -> str:
+        """Return a URL naming the first node only."""
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
     def start(self) -> None:

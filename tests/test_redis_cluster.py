@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from everfresh.redis_clients import limits_storage_uri, redis_client
+from everfresh.redis_clients import cluster_node_urls, limits_storage_uri, redis_client
 from tests.live import LiveServer, SSEStream, prepare_database
 from tests.test_scale_out import booking_ids
 
@@ -64,6 +64,11 @@ def shard_subscribers(redis_cluster, channel: str) -> int:
         ("redis://10.0.0.5:6379/0", True, "redis+cluster://10.0.0.5:6379"),
         ("redis://:secret@node-1:7000", True, "redis+cluster://:secret@node-1:7000"),
         ("rediss://user:secret@node-1:7000/0", True, "redis+cluster://user:secret@node-1:7000"),
+        (
+            "redis://:s@node-1:7000,node-2:7000/0",
+            True,
+            "redis+cluster://:s@node-1:7000,node-2:7000",
+        ),
     ],
 )
 def test_login_limits_are_stored_through_the_matching_limits_scheme(url, cluster, expected):
@@ -75,11 +80,50 @@ def test_the_setting_chooses_a_cluster_client_or_a_single_server_client(redis_cl
     assert type(single) is redis.Redis
     assert single.connection_pool.connection_kwargs["socket_timeout"] == 1
 
-    client = redis_client(redis_cluster.url, cluster=True, timeout=1)
+    client = redis_client(redis_cluster.one_node_url, cluster=True, timeout=1)
     assert type(client) is redis.RedisCluster
     # Found through one node: every master of the cluster.
     assert sorted(node.port for node in client.get_primaries()) == redis_cluster.master_ports()
     client.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "nodes"),
+    [
+        ("redis://node-1:7000/0", ["redis://node-1:7000/0"]),
+        (
+            "rediss://user:secret@node-1:7000,node-2:7001,node-3/0",
+            [
+                "rediss://user:secret@node-1:7000/0",
+                "rediss://user:secret@node-2:7001/0",
+                "rediss://user:secret@node-3/0",
+            ],
+        ),
+    ],
+)
+def test_a_cluster_url_may_name_several_nodes(url, nodes):
+    assert [node.geturl() for node in cluster_node_urls(url)] == nodes
+
+
+def test_a_worker_starts_while_the_first_node_named_is_down(
+    live_server, postgres_url, redis_cluster, cluster_settings
+):
+    prepare_database(postgres_url)
+    first_named = redis_cluster.ports[0]
+    redis_cluster.kill(first_named)
+    try:
+        redis_cluster.wait_for_failover(first_named)
+        # Both workers boot now, learning the layout from the nodes named after it.
+        server = live_server(postgres_url, **cluster_settings)
+        token = server.login(STAFF["everfresh"])
+        streams = [open_stream(server, token) for _ in range(4)]
+        booking = server.create_booking(token)["booking_id"]
+        for stream in streams:
+            assert booking_ids(stream, 1) == [booking]
+            stream.close()
+        assert server.process.poll() is None
+    finally:
+        redis_cluster.revive(first_named)
 
 
 def test_each_company_reaches_only_its_streams_and_workers_hear_only_their_companies(
@@ -171,7 +215,7 @@ def test_leases_denylist_and_login_limits_live_in_the_cluster(
     )
     assert server.request("GET", "/readyz").status == 200
     token = server.login(STAFF["everfresh"])
-    cluster = redis.RedisCluster.from_url(redis_cluster.url)
+    cluster = redis.RedisCluster.from_url(redis_cluster.one_node_url)
     with open_stream(server, token):
         # The lease is shared by both workers, wherever the second stream lands.
         for _ in range(4):
