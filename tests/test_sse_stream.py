@@ -11,6 +11,7 @@ import pytest
 from tests.assertions import EVENT_KEYS
 from tests.dates import midnight_utc
 from tests.live import JWT_TEST_KEY, SSEStream
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.live
 
@@ -143,6 +144,22 @@ def test_shutdown_says_goodbye_to_every_stream_and_exits_quickly(server, signum)
         assert stream.closed
     assert server.wait(timeout=8) < 8
     assert server.process.returncode == 0
+
+
+def test_a_stream_is_logged_once_its_client_hangs_up(server):
+    # gunicorn iterates the stream's generator itself; closing it must still close the
+    # response, whose close callbacks write the request's line and duration.
+    stream = open_stream(server, "staff@everfresh.test")
+    assert " /sse/events 200 " not in server.log()
+
+    stream.close()
+
+    line = wait_for(
+        lambda: next(
+            (line for line in server.log().splitlines() if " /sse/events 200 " in line), None
+        )
+    )
+    assert "everfresh.request GET /sse/events 200 " in line
 
 
 def test_the_stream_ends_when_its_access_token_expires(server):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from flask_jwt_extended import get_jwt
@@ -67,8 +69,36 @@ def _bound_send_buffer() -> None:
         )
 
 
-def _event_stream(body: object) -> Response:
-    return Response(body, content_type=STREAM_CONTENT_TYPE, headers=STREAM_HEADERS)
+class EventStreamResponse(Response):
+    """A stream's response, whose frames gunicorn takes straight from the generator.
+
+    Werkzeug wraps a body in two iterator layers that each frame passes through; every open
+    stream parks inside them, and each layer deepens the stack the stream's greenlet keeps
+    while it waits. Closing the body still closes the response, running its close callbacks.
+    """
+
+    def get_app_iter(self, environ: dict[str, Any]) -> Iterable[bytes]:
+        """Return the body for gunicorn to iterate directly, closing the response with it."""
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return super().get_app_iter(environ)
+        return DirectBody(self.response, self.close)
+
+
+class DirectBody:
+    """A WSGI body whose iterator is the stream's own generator, with the response's close."""
+
+    __slots__ = ("_frames", "close")
+
+    def __init__(self, frames: Iterable[bytes], close: Callable[[], None]) -> None:
+        self._frames = frames
+        self.close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._frames)
+
+
+def _event_stream(body: Iterable[bytes]) -> Response:
+    return EventStreamResponse(body, content_type=STREAM_CONTENT_TYPE, headers=STREAM_HEADERS)
 
 
 def _come_back_later(_error: Exception) -> Response:
