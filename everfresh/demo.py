@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import click
 from flask import Flask, appcontext_pushed, current_app
+from gevent import monkey
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import CONFIGURATION_ERROR_EXIT_STATUS
@@ -234,6 +235,10 @@ def _refuse_for_command() -> None:
 def _refuse_demo_logins_before_command(_app: Flask, **_extra: object) -> None:
     # Flask's own and plugin commands (shell, routes, db) push the app context from their
     # own click context; API requests have none and were checked when the worker booted.
+    # A gevent worker runs no command, and looking there would give each connection's
+    # greenlet a click context stack of its own for life: 440 bytes per open stream.
+    if monkey.is_module_patched("threading"):
+        return
     command = click.get_current_context(silent=True)
     if command is None or command.parent is None:
         return
