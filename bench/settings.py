@@ -44,6 +44,7 @@ class Settings:
     throughput_repeats: int
     burst_requests: int
     burst_streams: int
+    burst_repeats: int
     post_concurrency: int
     login_streams: int
     login_seconds: float
@@ -88,6 +89,7 @@ def from_environment(plot: bool = False) -> Settings:
         throughput_repeats=int(get("THROUGHPUT_REPEATS", "3", "3")),
         burst_requests=int(get("BURST_REQUESTS", "300", "300")),
         burst_streams=int(get("BURST_STREAMS", "1000", "1000")),
+        burst_repeats=int(get("BURST_REPEATS", "3", "1")),
         post_concurrency=int(get("POST_CONCURRENCY", "4", "4")),
         login_streams=int(get("LOGIN_STREAMS", "1000", "300")),
         login_seconds=float(get("LOGIN_SECONDS", "8", "3")),
