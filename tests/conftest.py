@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings as hypothesis_settings
 
 from everfresh import create_app
 from everfresh.auth.models import User
@@ -60,6 +61,17 @@ def needs_a_server(item: pytest.Item) -> bool:
     # Database fixtures parametrised over both engines fetch PostgreSQL only for that param.
     callspec = getattr(item, "callspec", None)
     return callspec is not None and "postgresql" in callspec.params.values()
+
+
+# Property tests that leave the number of examples to the profile: enough to find a crossing
+# in the whole suite, a handful in the quick loop.
+hypothesis_settings.register_profile("suite", max_examples=20)
+hypothesis_settings.register_profile("fast", max_examples=5)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run property tests with fewer examples under `--fast`."""
+    hypothesis_settings.load_profile("fast" if config.getoption("--fast") else "suite")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

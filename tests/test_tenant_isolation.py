@@ -273,8 +273,8 @@ def _check_rest(client: FlaskClient, tenancy: Tenancy, bookings: list[tuple[str,
                 assert {item["company_id"] for item in seen} <= {company.id}
 
 
+# As many examples as the profile gives (tests/conftest.py): 20, or 5 under `--fast`.
 @settings(
-    max_examples=20,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
