@@ -14,6 +14,7 @@ from sqlalchemy import text
 from everfresh import create_app
 from everfresh.errors import DATABASE_UNAVAILABLE
 from everfresh.extensions import db
+from tests.dates import in_days
 from tests.live import Frame, LiveServer, SSEStream, prepare_database
 
 
@@ -24,7 +25,7 @@ def booking_body(server: LiveServer, token: str) -> dict[str, Any]:
     return {
         "customer_id": customer,
         "service_id": service,
-        "scheduled_date": "2026-12-01",
+        "scheduled_date": in_days(1),
         "scheduled_time_start": "10:00",
     }
 
