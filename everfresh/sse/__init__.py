@@ -12,7 +12,11 @@ from everfresh.sse.busy import RequestsInFlight
 from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RedisStreamLimiter, StreamLimiter
-from everfresh.sse.publishing import catch_up_from_log, publish_booking_event
+from everfresh.sse.publishing import (
+    catch_up_from_log,
+    publish_booking_event,
+    read_hole_from_log,
+)
 from everfresh.sse.views import bp
 
 
@@ -30,6 +34,7 @@ def init_app(app: Flask) -> None:
     else:
         broker = Broker(*streams)
         limiter = StreamLimiter(max_streams)
+    broker.read_log = partial(read_hole_from_log, app)
     # Frames wait briefly for company only while the worker serves other requests.
     requests_in_flight = RequestsInFlight()
     requests_in_flight.init_app(app)

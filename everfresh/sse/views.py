@@ -6,20 +6,20 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_jwt_extended import get_jwt
 from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller
 from everfresh.bookings.schemas import BookingCreatedEvent, BookingUpdatedEvent
 from everfresh.errors import DATABASE_UNAVAILABLE
-from everfresh.eventlog.models import log_position
+from everfresh.eventlog.models import LogPosition, log_position_of
 from everfresh.extensions import db
-from everfresh.sse.broker import Broker, Closed, Draining
-from everfresh.sse.frames import retry_only_frame
+from everfresh.sse.broker import Broker, Closed, Draining, Subscriber
+from everfresh.sse.frames import EventFrame, retry_only_frame
 from everfresh.sse.hangups import watch_for_hangup
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
-from everfresh.sse.replay import last_event_id, missed_pages
+from everfresh.sse.replay import last_event_id, missed_pages, read_hole
 from everfresh.sse.schemas import (
     STREAM_DESCRIPTION,
     STREAM_EXAMPLE,
@@ -27,7 +27,7 @@ from everfresh.sse.schemas import (
     ReplayTruncated,
     ServerShutdown,
 )
-from everfresh.sse.streams import stream_frames
+from everfresh.sse.streams import HoleReader, stream_frames
 from everfresh.tenancy import visible_company_id
 from everfresh.web.endpoints import Parameter, endpoint
 
@@ -198,8 +198,7 @@ def events():
 
     try:
         # Read after subscribing: whatever commits later reaches the stream live.
-        position = log_position()
-        streams.note_log_position(position)
+        position = log_position_of(subscriber.company_id)
         after = last_event_id()
     except BaseException:
         on_close()
@@ -207,15 +206,36 @@ def events():
     # An open stream must never hold a database connection; the replay takes one per page.
     db.session.remove()
     subscriber.reading_log = False
+    app = current_app._get_current_object()
+    # An id beyond the log's end (a restore from an older backup) resumes from the end:
+    # anything else would drop every live event up to that id. The company's sequence at
+    # `position` is where the stream stands unless the replay finds later events.
+    start = position
+    if after is not None and after < position.event_id:
+        start = LogPosition(after, position.sequence)
     replay = ()
-    if after is not None:
-        replay = missed_pages(
-            current_app._get_current_object(),
-            subscriber,
-            after,
-            current_app.config["SSE_REPLAY_MAX_EVENTS"],
-        )
+    if start.event_id < position.event_id:
+        replay = missed_pages(app, subscriber, start, current_app.config["SSE_REPLAY_MAX_EVENTS"])
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
-    resume_from = after if after is not None else position
-    return _event_stream(stream_frames(subscriber, resume_from, replay, on_close))
+    return _event_stream(
+        stream_frames(subscriber, start, replay, _hole_reader(app, subscriber), on_close)
+    )
+
+
+def _hole_reader(app: Flask, subscriber: Subscriber) -> HoleReader:
+    """Return how a stream reads, from the log, events of its scope that never reached it."""
+
+    def read(first: int, last: int, waiting: int) -> list[EventFrame]:
+        subscriber.reading_log = True
+        try:
+            with app.app_context():
+                try:
+                    envelopes = read_hole(subscriber.company_id, first, last, waiting)
+                finally:
+                    db.session.remove()
+        finally:
+            subscriber.reading_log = False
+        return [envelope.frame for envelope in envelopes]
+
+    return read
