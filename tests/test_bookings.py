@@ -551,6 +551,8 @@ def test_retry_with_same_key_and_body_replays_the_first_answer(book, written, ev
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
     assert second.mimetype == "application/json"
+    location = f"/bookings/{first.get_json()['booking_id']}"
+    assert first.headers["Location"] == second.headers["Location"] == location
     assert written() == (1, 1)
     assert len(events()) == 1
 
