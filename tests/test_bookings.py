@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from everfresh.bookings.models import Booking, IdempotencyKey
+from everfresh.bookings.rules import last_bookable_date
 from everfresh.catalog.models import Customer, Service
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event, EventCounter
@@ -325,6 +326,20 @@ def test_customer_cannot_book_for_someone_else(book, written, tenants, other_cus
 
     assert invalid_fields(response) == {"customer_id": "You may only book for yourself."}
     assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("busy", [True, False])
+@pytest.mark.parametrize("staff", ["everfresh", "brighthome", "unknown"])
+def test_customers_do_not_choose_staff(book, created, written, tenants, busy, staff):
+    staff_id = UNKNOWN["staff_id"] if staff == "unknown" else tenants[staff].staff_id
+    if busy and staff == "everfresh":
+        created("admin", staff_id=staff_id)
+
+    response = book("customer", customer_id=OMIT, staff_id=staff_id)
+
+    # The same answer whether the staff member is busy, free, elsewhere or unknown.
+    assert invalid_fields(response) == {"staff_id": "Customers do not choose staff."}
+    assert written() == ((1, 1) if busy and staff == "everfresh" else (0, 0))
 
 
 @pytest.mark.parametrize("role", ["staff", "admin"])
@@ -1141,6 +1156,138 @@ def test_a_booking_whose_start_has_passed_can_still_change_otherwise(created, pa
     )
 
     assert response.status_code == 200
+
+
+# --- Rule: no start beyond the horizon, five years ahead on the company's calendar -----------
+
+
+def years_after(day: str, years: int) -> str:
+    """Return the YYYY-MM-DD date `years` after `day` (28 February for a 29th without match)."""
+    start = date.fromisoformat(day)
+    try:
+        return start.replace(year=start.year + years).isoformat()
+    except ValueError:
+        return start.replace(year=start.year + years, day=28).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("today", "last"),
+    [
+        (date(2027, 3, 15), date(2032, 3, 15)),
+        (date(2028, 2, 29), date(2033, 2, 28)),
+        (date(2031, 12, 31), date(2036, 12, 31)),
+    ],
+)
+def test_the_horizon_ends_five_years_after_today(today, last):
+    assert last_bookable_date(today) == last
+
+
+def horizon_refusal(zone: str, last: str) -> dict[str, str]:
+    """Return the 422's fields for a date beyond the horizon ending on `last`."""
+    message = f"Bookings open 5 years ahead: the last date open in {zone} is {last}."
+    return {"scheduled_date": message}
+
+
+# Days from the last open date, or a date at the end of the calendar.
+BEYOND = [(0, False), (1, True), (400, True), ("9999-12-31", True)]
+
+
+@pytest.mark.parametrize("role", ["customer", "staff", "admin"])
+@pytest.mark.parametrize(("after_last", "refused"), BEYOND)
+def test_a_booking_may_not_start_beyond_the_horizon(
+    book, written, clock, role, after_last, refused
+):
+    today = in_days(3)
+    clock("Europe/London", today, "12:00:30")
+    last = years_after(today, 5)
+    day = after_last if isinstance(after_last, str) else day_after(last, after_last)
+
+    fields = {"customer_id": OMIT} if role == "customer" else {}
+    response = book(role, scheduled_date=day, scheduled_time_start="23:59", **fields)
+
+    if not refused:
+        assert response.status_code == 201
+        return
+    assert invalid_fields(response) == horizon_refusal("Europe/London", last)
+    assert written() == (0, 0)
+
+
+# At noon UTC it is already tomorrow in Kiritimati (UTC+14) and still today in New York.
+@pytest.mark.parametrize(
+    ("zone", "days_ahead"), [("Pacific/Kiritimati", 1), ("America/New_York", 0)]
+)
+def test_the_horizon_counts_from_the_companys_today(book, in_zone, clock, zone, days_ahead):
+    in_zone("everfresh", zone)
+    noon_utc = in_days(3)
+    clock("UTC", noon_utc, "12:00:00")
+    last = years_after(day_after(noon_utc, days_ahead), 5)
+
+    on_last = book("staff", scheduled_date=last)
+    beyond = book("staff", scheduled_date=day_after(last, 1))
+
+    assert on_last.status_code == 201
+    assert invalid_fields(beyond) == horizon_refusal(zone, last)
+
+
+@pytest.mark.parametrize("assign", [False, True])
+@pytest.mark.parametrize(("after_last", "refused"), BEYOND)
+def test_a_reschedule_may_not_go_beyond_the_horizon(
+    client, login_as, created, patch, clock, tenants, assign, after_last, refused
+):
+    booking = created()
+    today = in_days(3)
+    clock("Europe/London", today, "12:00:30")
+    last = years_after(today, 5)
+    day = after_last if isinstance(after_last, str) else day_after(last, after_last)
+    change = {"scheduled_date": day}
+    if assign:
+        change["staff_id"] = tenants["everfresh"].staff_id
+
+    response = patch(booking["booking_id"], change, "admin")
+
+    if not refused:
+        assert response.status_code == 200
+        assert response.get_json()["scheduled_date"] == day
+        return
+    assert invalid_fields(response) == horizon_refusal("Europe/London", last)
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+def test_a_booking_stored_beyond_the_horizon_must_move_before_it_is_assigned(
+    app, client, login_as, created, patch, tenants
+):
+    booking = created()
+    with app.app_context():
+        # As a booking made before dates were bounded could be.
+        db.session.get(Booking, booking["booking_id"]).scheduled_date = date(9999, 12, 31)
+        db.session.commit()
+
+    assigned = patch(booking["booking_id"], {"staff_id": tenants["everfresh"].staff_id}, "admin")
+    noted = patch(booking["booking_id"], {"notes": "Still here."})
+
+    assert list(invalid_fields(assigned)) == ["scheduled_date"]
+    assert noted.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("date_from=9999-12-31", []),
+        ("date_to=9999-12-31", ["booked"]),
+        ("date_from=0001-01-01", ["booked"]),
+        ("date_to=0001-01-01", []),
+        ("date_from=0001-01-01&date_to=9999-12-31", ["booked"]),
+    ],
+)
+def test_list_filters_take_any_calendar_date(client, login_as, created, query, expected):
+    # Filters only compare dates, so the ends of the calendar are fine and need no horizon.
+    made = {"booked": created()}
+
+    response = client.get(f"/bookings?{query}", headers=login_as("staff"))
+
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [made[key] for key in expected], "next_cursor": None}
 
 
 # --- Rule: one staff member, one booking at a time --------------------------------------------

@@ -14,7 +14,7 @@ from everfresh.bookings import schemas
 from everfresh.bookings.answers import booking_answer
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
 from everfresh.bookings.numbering import claim_number_and_sequence
-from everfresh.bookings.rules import Slot, refuse_past_start, reserve_staff
+from everfresh.bookings.rules import Slot, check_start, reserve_staff
 from everfresh.bookings.workflow import Caller
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import load_company
@@ -89,7 +89,7 @@ def create_booking(
     # the staff member's slot check reads the service's duration from it.
     service = check_same_company(customer.company_id, fields)
     company = load_company(customer.company_id)
-    refuse_past_start(company, fields.scheduled_date, fields.scheduled_time_start)
+    check_start(company, fields.scheduled_date, fields.scheduled_time_start)
     # Before the booking number: the staff row is always locked before the company row.
     reserve_staff(
         company,
