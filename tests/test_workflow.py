@@ -207,27 +207,23 @@ def expected_move(role: str, current: str, target: str) -> tuple[int, dict[str, 
     return None
 
 
-MOVES = [(current, target) for current in STATUSES for target in STATUSES if current != target]
-
-
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize(("current", "target"), MOVES)
-def test_every_status_move_as_every_role(
-    client, headers_of, booking_in, stored, role, current, target
-):
-    booking_id = booking_in(current)
-    before, events = stored(booking_id)
+@pytest.mark.parametrize("current", STATUSES)
+def test_every_status_move_as_every_role(client, headers_of, booking_in, stored, role, current):
+    headers = headers_of(role)
+    for target in [status for status in STATUSES if status != current]:
+        booking_id = booking_in(current)
+        before, events = stored(booking_id)
 
-    status, body = patch(client, headers_of(role), booking_id, {"status": target})
+        status, body = patch(client, headers, booking_id, {"status": target})
 
-    refusal = expected_move(role, current, target)
-    if refusal is None:
-        assert status == 200
-        assert body["status"] == target
-        assert stored(booking_id)[1] == events + 1
-        return
-    assert (status, body) == refusal
-    assert stored(booking_id) == (before, events)
+        refusal = expected_move(role, current, target)
+        if refusal is None:
+            assert (status, body["status"]) == (200, target)
+            assert stored(booking_id)[1] == events + 1
+        else:
+            assert (status, body) == refusal, target
+            assert stored(booking_id) == (before, events)
 
 
 # --- A final booking changes no field at all --------------------------------------------------
@@ -247,23 +243,25 @@ FINAL_CHANGES = [
 
 @pytest.mark.parametrize("role", ["staff", "admin", "superadmin"])
 @pytest.mark.parametrize("final", sorted(FINAL))
-@pytest.mark.parametrize("change", FINAL_CHANGES, ids=str)
 def test_a_final_booking_changes_no_field(
-    client, headers_of, booking_in, stored, tenants, second_cleaner, role, final, change
+    client, headers_of, booking_in, stored, tenants, second_cleaner, role, final
 ):
     booking_id = booking_in(final, tenants["everfresh"].staff_id)
     before = stored(booking_id)
     values = {"second_cleaner": second_cleaner, "own": tenants["everfresh"].staff_id}
     values["current"] = final
-    body = {
-        name: value.format(**values) if isinstance(value, str) else value
-        for name, value in change.items()
-    }
+    headers = headers_of(role)
 
-    answer = patch(client, headers_of(role), booking_id, body)
+    for change in FINAL_CHANGES:
+        body = {
+            name: value.format(**values) if isinstance(value, str) else value
+            for name, value in change.items()
+        }
 
-    assert answer == final_refusal(final)
-    assert stored(booking_id) == before
+        answer = patch(client, headers, booking_id, body)
+
+        assert answer == final_refusal(final), change
+        assert stored(booking_id) == before
 
 
 # --- Who may change what ------------------------------------------------------------------------
@@ -396,7 +394,9 @@ def action_body(action: str, status: str, own: str | None, other: str) -> dict[s
     }[action]
 
 
-@pytest.mark.parametrize("role", ["staff", "unlinked_staff", "admin", "superadmin"])
+# Superadmins share the admins' rules and unlinked staff the staff's: the table above
+# holds their lists.
+@pytest.mark.parametrize("role", ["staff", "admin"])
 @pytest.mark.parametrize("status", STATUSES)
 @pytest.mark.parametrize("holder", [None, "third"])
 def test_allowed_actions_are_exactly_the_patches_that_succeed(
