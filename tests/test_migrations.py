@@ -254,6 +254,21 @@ def test_companies_from_before_time_zones_work_in_utc(empty_app: Flask) -> None:
         assert "timezone" not in columns
 
 
+def _company_before_name_keys(name: str) -> str:
+    # The model's own insert names columns that later revisions add (`name_key`).
+    company_id = f"comp_{uuid.uuid4().hex}"
+    db.session.execute(
+        text(
+            "INSERT INTO companies (id, name, timezone, last_booking_number, "
+            "last_event_sequence, created_at) VALUES (:id, :name, 'UTC', 1000, 0, "
+            "CURRENT_TIMESTAMP)"
+        ),
+        {"id": company_id, "name": name},
+    )
+    db.session.commit()
+    return company_id
+
+
 def _log_old_style_event(company_id: str, sequence: int) -> None:
     # As events were written before ids came from the counter: the column's own default.
     db.session.execute(
@@ -274,10 +289,7 @@ def test_commit_ordered_ids_continue_after_every_id_handed_out(empty_app: Flask)
     )
     with empty_app.app_context():
         flask_migrate.upgrade(revision=before)
-        company = Company(name="Counted")
-        db.session.add(company)
-        db.session.commit()
-        company_id = company.id
+        company_id = _company_before_name_keys("Counted")
         for sequence in (1, 2, 3):
             _log_old_style_event(company_id, sequence)
         # Pruned: its id must still never come back.
@@ -304,10 +316,7 @@ def test_the_event_log_is_partitioned_by_day_with_its_rows_and_ids(empty_app: Fl
     before = "b3_sessions_valid_after"
     with empty_app.app_context():
         flask_migrate.upgrade(revision=before)
-        company = Company(name="Partitioned")
-        db.session.add(company)
-        db.session.commit()
-        company_id = company.id
+        company_id = _company_before_name_keys("Partitioned")
         for sequence in (1, 2):
             Event.record(company_id, "booking_created", {"n": sequence})
             db.session.commit()
