@@ -10,6 +10,7 @@ and `flask create-user` too: 12 characters at least, and not easy to guess (zxcv
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from flask import Flask
@@ -19,6 +20,7 @@ from everfresh.auth.models import User
 from everfresh.auth.passwords import password_problem, temporary_password
 from everfresh.extensions import db
 from everfresh.sse.frames import connection_established_frame
+from tests.live import LiveServer, SSEStream
 
 DEMO_PASSWORD = "everfresh-demo"
 NEW_PASSWORD = "plum-kettle-harbour-42"
@@ -524,12 +526,17 @@ def test_set_password_reads_stdin_and_can_make_it_temporary(app, client, runner)
             f"Invalid value for --password: {TOO_GUESSABLE} This is a very common password.",
         ),
         (
+            ["staff@everfresh.test", "--password-stdin"],
+            f"{DEMO_PASSWORD}\n",
+            f"Invalid value for --password: {TOO_GUESSABLE}",
+        ),
+        (
             ["staff@everfresh.test"],
             f"{NEW_PASSWORD}\nsomething-else-entirely\n",
             "Error: The two entered values do not match.",
         ),
     ],
-    ids=["unknown-email", "short", "common", "prompts-differ"],
+    ids=["unknown-email", "short", "common", "the-demo-password", "prompts-differ"],
 )
 def test_set_password_refuses(app, runner, arguments, typed, error):
     before = stored_user(app, "staff@everfresh.test")
@@ -551,3 +558,70 @@ def test_create_user_holds_passwords_to_the_policy(runner):
 
     assert result.exit_code == 2
     assert f"Invalid value for --password: {TOO_GUESSABLE}" in result.output
+
+
+# --- Streams on a real server ---------------------------------------------------------------------
+
+# Generous: the stream guard looks once per heartbeat (1 s here); this only bounds a failure.
+STREAM_DEADLINE = 15
+
+
+def open_live_stream(server: LiveServer, token: str) -> SSEStream:
+    """Open a stream on `server` with `token` and read its greeting."""
+    stream = server.stream(token)
+    assert stream.status == 200
+    assert stream.next_event(timeout=10).json["type"] == "connection_established"
+    return stream
+
+
+def assert_stream_ends(stream: SSEStream) -> None:
+    """Wait for the server to end `stream`, reading nothing but heartbeats meanwhile."""
+    deadline = time.monotonic() + STREAM_DEADLINE
+    while time.monotonic() < deadline:
+        frame = stream.next_frame(timeout=STREAM_DEADLINE)
+        if frame is None:
+            return
+        assert frame.comments == ["keep-alive"]
+    raise AssertionError(f"the stream was still open after {STREAM_DEADLINE} s")
+
+
+@pytest.mark.live
+def test_a_change_ends_the_users_streams_on_a_live_server(live_server):
+    server = live_server(SSE_HEARTBEAT_SECONDS="1")
+    elsewhere = server.login("staff@everfresh.test")
+    here = server.login("staff@everfresh.test")
+    bystander = open_live_stream(server, server.login("admin@everfresh.test"))
+    ending = open_live_stream(server, elsewhere)
+
+    renewed = server.request(
+        "POST",
+        "/auth/password",
+        {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD},
+        token=here,
+    )
+    assert renewed.status == 200, renewed.body
+    assert_stream_ends(ending)
+    fresh = open_live_stream(server, renewed.body["access_token"])
+    booking = server.create_booking(renewed.body["access_token"])
+
+    for stream in (fresh, bystander):
+        frame = stream.next_event(timeout=STREAM_DEADLINE)
+        assert (frame.event, frame.json["booking_id"]) == ("booking_created", booking["booking_id"])
+        stream.close()
+
+
+@pytest.mark.live
+def test_a_reset_ends_the_users_streams_and_refuses_new_ones_on_a_live_server(live_server):
+    server = live_server(SSE_HEARTBEAT_SECONDS="1")
+    admin = server.login("admin@everfresh.test")
+    staff = server.request("GET", "/auth/me", token=server.login("staff@everfresh.test")).body
+    ending = open_live_stream(server, server.login("staff@everfresh.test"))
+
+    reset = server.request("POST", f"/users/{staff['id']}/reset-password", token=admin)
+    assert reset.status == 200, reset.body
+    assert_stream_ends(ending)
+    temporary = server.login("staff@everfresh.test", reset.body["temporary_password"])
+    refused = server.stream(temporary)
+
+    assert (refused.status, refused.read_json()) == (403, CHANGE_REQUIRED)
+    refused.close()
