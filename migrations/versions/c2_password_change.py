@@ -34,31 +34,11 @@ def _columns(table):
     return {column['name'] for column in sa.inspect(op.get_bind()).get_columns(table)}
 
 
-def upgrade():
-    # A database made by `db.create_all()` is adopted at the first revision (see
-    # everfresh/database.py) and may already hold these columns, made from today's models.
-    # Plain ALTER TABLE throughout, never a batch copy of the table: on SQLite that drops the
-    # old table, which foreign keys from bookings and events forbid once rows point at it.
-    if 'must_change_password' not in _columns('users'):
-        op.add_column(
-            'users',
-            sa.Column(
-                'must_change_password', sa.Boolean(), nullable=False, server_default=sa.false()
-            ),
-        )
-    if 'name_key' in _columns('companies'):
-        return
-    # NOT NULL needs a default for the rows already there; each gets its key just below.
-    op.add_column(
-        'companies',
-        sa.Column('name_key', sa.String(length=400), nullable=False, server_default=''),
-    )
-    bind = op.get_bind()
-    companies = sa.table(
-        'companies', sa.column('id', sa.String), sa.column('name', sa.String),
-        sa.column('name_key', sa.String),
-    )
-    owners = {}
+def _name_keys(bind, companies):
+    # Every company's key, or RuntimeError naming two that would share one. Checked before
+    # anything changes: SQLite's DDL is not transactional, so a refusal halfway would leave a
+    # column that a second run takes for a finished upgrade.
+    keys, owners = {}, {}
     for company_id, name in bind.execute(sa.select(companies.c.id, companies.c.name)):
         key = _name_key(name)
         if key in owners:
@@ -69,6 +49,36 @@ def upgrade():
                 'init-db again.'
             )
         owners[key] = (company_id, name)
+        keys[company_id] = key
+    return keys
+
+
+def upgrade():
+    # A database made by `db.create_all()` is adopted at the first revision (see
+    # everfresh/database.py) and may already hold these columns, made from today's models.
+    # Plain ALTER TABLE throughout, never a batch copy of the table: on SQLite that drops the
+    # old table, which foreign keys from bookings and events forbid once rows point at it.
+    bind = op.get_bind()
+    companies = sa.table(
+        'companies', sa.column('id', sa.String), sa.column('name', sa.String),
+        sa.column('name_key', sa.String),
+    )
+    keys = None if 'name_key' in _columns('companies') else _name_keys(bind, companies)
+    if 'must_change_password' not in _columns('users'):
+        op.add_column(
+            'users',
+            sa.Column(
+                'must_change_password', sa.Boolean(), nullable=False, server_default=sa.false()
+            ),
+        )
+    if keys is None:
+        return
+    # NOT NULL needs a default for the rows already there; each gets its key just below.
+    op.add_column(
+        'companies',
+        sa.Column('name_key', sa.String(length=400), nullable=False, server_default=''),
+    )
+    for company_id, key in keys.items():
         bind.execute(
             companies.update().where(companies.c.id == company_id).values(name_key=key)
         )
