@@ -1,4 +1,5 @@
-"""Add the `flask` commands operators run: database, demo data, companies, users, pruning, watch."""
+"""Add the `flask` commands operators run: database, demo data, companies, users and their
+passwords, pruning, watch."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from flask.cli import with_appcontext
 
 from everfresh import database
 from everfresh.auth.models import Role, User
-from everfresh.auth.passwords import hash_password
+from everfresh.auth.passwords import hash_password, password_problem, words_of
 from everfresh.catalog.models import Customer
 from everfresh.companies.currencies import DEFAULT_CURRENCY, check_currency
-from everfresh.companies.models import Company
+from everfresh.companies.models import Company, find_company_by_name
 from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone
 from everfresh.demo import refused_with_demo_logins_in_production, remove_demo, seed_demo
 from everfresh.extensions import db
 from everfresh.retention import prune_expired
 from everfresh.tenancy import find_in_company
+from everfresh.web.display_names import normalise_name
 from everfresh.web.validation import normalise_email
 
 
@@ -72,9 +74,7 @@ def remove_demo_command() -> None:
 @refused_with_demo_logins_in_production
 def create_company_command(name: str, timezone: str, currency: str) -> None:
     """Create a company (a tenant), the first step of a new installation."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise click.BadParameter("use 1 to 200 characters", param_hint="NAME")
+    name = _display_name(name, "NAME")
     try:
         check_timezone(timezone)
     except ValueError as error:
@@ -83,8 +83,9 @@ def create_company_command(name: str, timezone: str, currency: str) -> None:
         check_currency(currency)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--currency") from None
-    if db.session.scalars(db.select(Company).where(Company.name == name)).first():
-        raise click.ClickException(f"A company named {name!r} already exists.")
+    taken = find_company_by_name(name)
+    if taken is not None:
+        raise click.ClickException(f"A company named {taken.name!r} already exists.")
     company = Company(name=name, timezone=timezone, currency=currency)
     db.session.add(company)
     db.session.commit()
@@ -113,6 +114,7 @@ def create_user_command(
         email = normalise_email(email.strip()).lower()
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--email") from None
+    name = _display_name(name, "--name")
     company_id = _company_for(Role(role), company_name)
     if (role == Role.CUSTOMER) != (customer_id is not None):
         raise click.BadParameter(
@@ -121,8 +123,7 @@ def create_user_command(
     if customer_id is not None:
         if find_in_company(Customer, customer_id, company_id) is None:
             raise click.BadParameter(f"no customer {customer_id!r} in that company")
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    _check_password(password, email, name)
     if db.session.scalars(db.select(User).where(User.email == email)).first():
         raise click.ClickException(f"A user with email {email} already exists.")
     user = User(
@@ -145,12 +146,53 @@ def _company_for(role: Role, company_name: str | None) -> str | None:
         return None
     if not company_name:
         raise click.BadParameter(f"name the {role}'s company", param_hint="--company")
-    company = db.session.scalars(
-        db.select(Company).where((Company.name == company_name) | (Company.id == company_name))
-    ).first()
+    company = db.session.get(Company, company_name) or find_company_by_name(company_name)
     if company is None:
         raise click.BadParameter(f"no company {company_name!r}", param_hint="--company")
     return company.id
+
+
+def _display_name(name: str, param_hint: str) -> str:
+    try:
+        return normalise_name(name)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=param_hint) from None
+
+
+def _check_password(password: str, email: str, name: str) -> None:
+    problem = password_problem(password, words_of(email, name))
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--password")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+@click.option(
+    "--must-change",
+    is_flag=True,
+    help="Make it temporary: the user must choose a new one before anything else.",
+)
+@with_appcontext
+@refused_with_demo_logins_in_production
+def set_password_command(email: str, password_stdin: bool, must_change: bool) -> None:
+    """Set the password of the user with EMAIL, ending every session of theirs."""
+    user = db.session.scalars(db.select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise click.BadParameter(f"no user with email {email!r}", param_hint="EMAIL")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _check_password(password, user.email, user.name)
+    user.set_password_hash(hash_password(password), must_change=must_change)
+    db.session.commit()
+    ending = "; they must change it at their next login" if must_change else ""
+    click.echo(f"Set the password of {user.email} ({user.id}) and ended their sessions{ending}.")
 
 
 @click.command("prune")
@@ -196,6 +238,7 @@ def init_app(app: Flask) -> None:
         remove_demo_command,
         create_company_command,
         create_user_command,
+        set_password_command,
         prune_command,
         watch_command,
     ):

@@ -1,7 +1,8 @@
 """Seed the demo: two companies with their logins, staff, customers, services and a busy day.
 
 Their logins share one published password, so production refuses to run while any of them
-can still sign in, and `flask remove-demo` switches them off.
+can still sign in, and `flask remove-demo` switches them off. Production also refuses them at
+login itself, whatever the database held when the worker started.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask, appcontext_pushed, current_app
+from flask import Flask, abort, appcontext_pushed, current_app, request
 from gevent import monkey
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
 
 from config import CONFIGURATION_ERROR_EXIT_STATUS
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
+from everfresh.auth.ratelimits import LOGIN_ENDPOINTS
 from everfresh.bookings.models import Booking
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
@@ -49,6 +52,7 @@ SUPERADMIN_EMAIL = "superadmin@everfresh.test"
 # Commands that must run while demo logins exist: the one that removes them, and the schema
 # upgrades that may have to come first.
 COMMANDS_ALLOWED_WITH_DEMO_LOGINS = frozenset({"remove-demo", "init-db", "db"})
+DEMO_LOGIN_REFUSAL = "Demo logins are refused in production: their password is published."
 
 
 @dataclass(frozen=True)
@@ -338,6 +342,26 @@ def _refuse_demo_logins_before_command(_app: Flask, **_extra: object) -> None:
     _refuse_for_command()
 
 
+def refuse_demo_login_attempts() -> None:
+    """In production, answer 403 to a login as a demo account, before any password is checked.
+
+    The start-up check cannot be the only guard: a worker that boots while the database is
+    unreachable cannot look, and a demo login may be reactivated or restored afterwards.
+    """
+    if request.endpoint not in LOGIN_ENDPOINTS or current_app.config["ENV_NAME"] != "production":
+        return
+    try:
+        body = request.get_json(silent=True)
+    except HTTPException:
+        # Too large: the view's own reading of the body answers 413.
+        return
+    email = body.get("email") if isinstance(body, dict) else None
+    # The login view strips and lower-cases the email too.
+    if isinstance(email, str) and email.strip().lower() in demo_emails():
+        abort(403, DEMO_LOGIN_REFUSAL)
+
+
 def init_app(app: Flask) -> None:
-    """Make Flask's own `flask` commands refuse production while demo logins are active."""
+    """Refuse demo logins in production: Flask's own `flask` commands, and each login."""
     appcontext_pushed.connect(_refuse_demo_logins_before_command, app)
+    app.before_request(refuse_demo_login_attempts)

@@ -43,10 +43,15 @@ def error_response(
     status: int,
     message: str,
     headers: dict[str, str] | None = None,
+    name: str | None = None,
     **details: Any,
 ) -> Response:
-    """Build the JSON error response every failure leaves through."""
-    body = {"code": status, "name": HTTPStatus(status).phrase, "message": message, **details}
+    """Build the JSON error response every failure leaves through.
+
+    `name` is the status's standard phrase unless a refusal needs its own, for clients to act on.
+    """
+    name = name or HTTPStatus(status).phrase
+    body = {"code": status, "name": name, "message": message, **details}
     response = jsonify(error=body)
     response.status_code = status
     if headers:
@@ -65,7 +70,13 @@ def handle_http_exception(error: HTTPException) -> Response:
         for name, value in error.get_headers()
         if name.lower() not in {"content-type", "content-length"}
     }
-    return error_response(error.code or 500, error.description or "", headers, **details)
+    return error_response(
+        error.code or 500,
+        error.description or "",
+        headers,
+        getattr(error, "error_name", None),
+        **details,
+    )
 
 
 def handle_database_unavailable(error: Exception) -> Response:

@@ -21,7 +21,8 @@ from tests.dates import in_days
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-JWT_TEST_KEY = "live-server-test-key-0123456789abcdef-0123456789"
+# Random, as production requires (python -c "import secrets; print(secrets.token_hex(32))").
+JWT_TEST_KEY = "f2a09eaf382a3468a4d09262553c0c39aeb0416d1482f59a5eab070a02154b5a"
 DEMO_PASSWORD = "everfresh-demo"
 
 

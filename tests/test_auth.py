@@ -23,7 +23,17 @@ from tests.assertions import ISO_UTC_MS, assert_error
 
 DEMO_PASSWORD = "everfresh-demo"
 USER_ID = re.compile(r"user_[0-7][0-9A-HJKMNP-TV-Z]{25}")
-USER_KEYS = ["id", "email", "name", "role", "company_id", "customer_id", "active", "created_at"]
+USER_KEYS = [
+    "id",
+    "email",
+    "name",
+    "role",
+    "company_id",
+    "customer_id",
+    "active",
+    "must_change_password",
+    "created_at",
+]
 AUTHENTICATE = 'Bearer realm="everfresh"'
 
 
@@ -103,6 +113,7 @@ def test_login_answers_tokens_and_the_user(app, login, user_row, tenants):
         "company_id": tenants["everfresh"].company_id,
         "customer_id": None,
         "active": True,
+        "must_change_password": False,
         "created_at": body["user"]["created_at"],
     }
     assert USER_ID.fullmatch(admin.id)
@@ -288,6 +299,7 @@ def test_me_returns_the_caller(client, login_as, user_row, role, company, email)
         "company_id": user.company_id,
         "customer_id": user.customer_id,
         "active": True,
+        "must_change_password": False,
         "created_at": response.get_json()["created_at"],
     }
     assert "password_hash" not in response.get_data(as_text=True)
@@ -468,7 +480,12 @@ def test_superadmin_naming_unknown_company_is_404(client, login_as):
 @pytest.mark.parametrize("role", ["customer", "staff"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_users_are_for_admins_only(client, login_as, role, method):
-    body = {"email": "x@everfresh.test", "password": "long-enough", "name": "X", "role": "staff"}
+    body = {
+        "email": "x@everfresh.test",
+        "password": "a-long-password",
+        "name": "X",
+        "role": "staff",
+    }
 
     response = client.open("/users", method=method, headers=login_as(role), json=body)
 
@@ -507,6 +524,7 @@ def test_admin_creates_a_user_who_can_log_in(client, login_as, login, tenants):
         "company_id": tenants["everfresh"].company_id,
         "customer_id": None,
         "active": True,
+        "must_change_password": False,
         "created_at": body["created_at"],
     }
     logged_in = login("NEW.CLEANER@everfresh.test", "a-long-password")

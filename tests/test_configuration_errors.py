@@ -11,8 +11,10 @@ from tests.live import JWT_TEST_KEY, LiveServer, run_flask
 
 pytestmark = pytest.mark.process
 
-STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
-KEY_ADVICE = "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+STRONG_KEY = JWT_TEST_KEY
+KEY_ADVICE = (
+    'Set it to a random value, e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
+)
 
 # (environment, the setting the refusal must name, the refusal's message)
 BAD_CONFIGURATIONS = [
@@ -29,13 +31,14 @@ BAD_CONFIGURATIONS = [
     (
         {"EVERFRESH_ENV": "production", "JWT_SECRET_KEY": "x" * 31},
         "JWT_SECRET_KEY",
-        f"Set JWT_SECRET_KEY to a random value of at least 32 bytes, {KEY_ADVICE}",
+        f"JWT_SECRET_KEY is shorter than the 32 bytes a signing key needs. {KEY_ADVICE}",
     ),
     (
         {"EVERFRESH_ENV": "production", "JWT_SECRET_KEY": "ab" * 32},
         "JWT_SECRET_KEY",
-        "JWT_SECRET_KEY is too repetitive to be random (under 3 bits per character); "
-        f"set it to a random value, {KEY_ADVICE}",
+        "JWT_SECRET_KEY is too easy to guess: about 10^2 guesses, under the 10^38 a signing "
+        'key needs (Repeats like "abcabcabc" are only slightly harder to guess than "abc"). '
+        f"{KEY_ADVICE}",
     ),
     (
         {"LOG_FORMAT": "xml"},

@@ -20,7 +20,7 @@ import sqlalchemy
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Conflict
 
-from everfresh.auth.models import User
+from everfresh.auth.models import Role, User
 from everfresh.companies.models import Company
 from everfresh.extensions import db
 from everfresh.web.conflicts import commit_or_conflict, unique_violation
@@ -125,12 +125,14 @@ def test_commit_or_conflict_rolls_back_and_answers_409(app):
 
 def test_unique_violation_names_the_columns(app):
     with app.app_context():
-        db.session.add(Company(name="EverFresh Demo"))
+        db.session.add(
+            User(email="admin@everfresh.test", name="Twin", role=Role.STAFF, password_hash="x")
+        )
         with pytest.raises(IntegrityError) as raised:
             db.session.commit()
         db.session.rollback()
 
-    assert unique_violation(raised.value) == "companies.name"
+    assert unique_violation(raised.value) == "users.email"
 
 
 def test_commit_or_conflict_leaves_other_integrity_errors_alone(app):

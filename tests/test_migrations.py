@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from everfresh import create_app, database
 from everfresh.catalog.models import Customer, Service, Staff
@@ -419,3 +420,58 @@ def test_catalogue_rows_from_before_addresses_stay_active_and_companies_price_in
         )
         assert db.session.scalar(text("SELECT name FROM customers")) == "Old Customer"
         db.session.remove()
+
+
+def test_companies_from_before_name_keys_get_theirs(empty_app: Flask) -> None:
+    """Upgrading keys existing companies by their case-folded name, which then stays unique."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision="b4_partitioned_event_log")
+        company_id = _add_old_company("Acme\u00a0Cleaning")
+        db.session.remove()
+
+    init_db(empty_app)
+
+    assert schema_differences(empty_app) == []
+    with empty_app.app_context():
+        assert db.session.get(Company, company_id).name_key == "acme cleaning"
+        db.session.add(Company(name="ACME\u00a0CLEANING"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.remove()
+        flask_migrate.downgrade(revision="b4_partitioned_event_log")
+        columns = {column["name"] for column in inspect(db.engine).get_columns("companies")}
+        assert "name_key" not in columns
+
+
+def test_init_db_names_companies_that_differ_only_in_case(
+    empty_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two companies the new rule calls the same stop the upgrade, named, before any change."""
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision="b4_partitioned_event_log")
+        first = _add_old_company("Acme Cleaning")
+        second = _add_old_company("ACME cleaning")
+        db.session.remove()
+
+    refused = empty_app.test_cli_runner().invoke(args=["init-db"])
+    with empty_app.app_context():
+        db.session.execute(
+            text("UPDATE companies SET name = 'Acme Cleaning 2' WHERE id = :id"), {"id": second}
+        )
+        db.session.commit()
+        db.session.remove()
+    init_db(empty_app)
+
+    assert refused.exit_code == 1
+    # Flask-Migrate reports a failed upgrade as one logged line, not a traceback.
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == [
+        f"Error: Companies 'Acme Cleaning' ({first}) and 'ACME cleaning' ({second}) differ "
+        "only in case, and company names must now be unique whatever their case: rename one "
+        "(PATCH /companies/<id>) with the previous release, then run init-db again."
+    ]
+    assert current_revision(empty_app) == HEAD
+    assert schema_differences(empty_app) == []
+    with empty_app.app_context():
+        keys = db.session.scalars(db.select(Company.name_key).order_by(Company.name_key)).all()
+    assert keys == ["acme cleaning", "acme cleaning 2"]

@@ -90,14 +90,18 @@ def test_request_bodies_are_the_views_own_models(app, spec):
 
 def test_errors_are_described_with_the_one_error_shape(spec):
     post = spec["paths"]["/bookings"]["post"]["responses"]
-    assert set(post) == {"201", "400", "401", "408", "409", "413", "415", "422"}
+    assert set(post) == {"201", "400", "401", "403", "408", "409", "413", "415", "422"}
     for status in ("401", "422"):
         schema = post[status]["content"]["application/json"]["schema"]
         assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
     detail = spec["components"]["schemas"]["ErrorDetail"]
     assert set(detail["required"]) == {"code", "name", "message"}
     assert "403" in spec["paths"]["/services"]["post"]["responses"]
-    assert "403" not in spec["paths"]["/services"]["get"]["responses"]
+    # Every role reads services, but not before changing a password that was reset.
+    assert "Password Change Required" in spec["paths"]["/services"]["get"]["responses"]["403"][
+        "description"
+    ]
+    assert "403" not in spec["paths"]["/auth/me"]["get"]["responses"]
 
 
 def test_every_201_documents_its_location_header(spec):

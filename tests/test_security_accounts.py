@@ -46,6 +46,7 @@ def test_admin_renames_promotes_and_deactivates_a_user_of_the_company(patch, ten
         "company_id": tenants["everfresh"].company_id,
         "customer_id": None,
         "active": True,
+        "must_change_password": False,
         "created_at": response.get_json()["created_at"],
     }
     deactivated = patch("staff@everfresh.test", {"active": False})

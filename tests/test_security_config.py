@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -13,9 +14,12 @@ import pytest
 from flask import Flask, Response
 
 from everfresh import create_app
-from everfresh.demo import seed_demo
+from everfresh.auth.models import Role, User
+from everfresh.auth.passwords import hash_password
+from everfresh.auth.tokens import issue_access_token
+from everfresh.demo import DEMO_LOGIN_REFUSAL, remove_demo, seed_demo
 from everfresh.extensions import db
-from everfresh.signing_key import InsecureConfiguration
+from everfresh.signing_key import InsecureConfiguration, refuse_weak_key
 from everfresh.web.security_headers import DEFAULT_PAGE_POLICY, HEADERS
 from tests.live import (
     DEMO_PASSWORD,
@@ -26,7 +30,9 @@ from tests.live import (
     run_flask,
 )
 
-STRONG_KEY = "a-production-signing-key-of-more-than-32-bytes"
+STRONG_KEY = JWT_TEST_KEY
+SHORT_KEY = "is shorter than the 32 bytes a signing key needs"
+GUESSABLE_KEY = "is too easy to guess"
 
 
 @pytest.fixture
@@ -51,14 +57,11 @@ def production(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 @pytest.mark.parametrize(
     ("settings", "refusal"),
     [
-        ({"JWT_SECRET_KEY": ""}, "Set JWT_SECRET_KEY to a random value of at least 32 bytes"),
-        ({"JWT_SECRET_KEY": "x" * 31}, "Set JWT_SECRET_KEY to a random value of at least 32 bytes"),
-        ({"JWT_SECRET_KEY": "x" * 32}, "JWT_SECRET_KEY is too repetitive to be random"),
-        ({"JWT_SECRET_KEY": "ab" * 32}, "JWT_SECRET_KEY is too repetitive to be random"),
-        (
-            {"JWT_SECRET_KEY": "abcd" * 16},
-            "JWT_SECRET_KEY is too repetitive to be random",
-        ),
+        ({"JWT_SECRET_KEY": ""}, f"JWT_SECRET_KEY {SHORT_KEY}"),
+        ({"JWT_SECRET_KEY": "x" * 31}, f"JWT_SECRET_KEY {SHORT_KEY}"),
+        ({"JWT_SECRET_KEY": "x" * 32}, f"JWT_SECRET_KEY {GUESSABLE_KEY}"),
+        ({"JWT_SECRET_KEY": "ab" * 32}, f"JWT_SECRET_KEY {GUESSABLE_KEY}"),
+        ({"JWT_SECRET_KEY": "abcd" * 16}, f"JWT_SECRET_KEY {GUESSABLE_KEY}"),
         (
             {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": True, "LOG_QUERY_STRINGS": True},
             "SSE_QUERY_TOKEN=true puts access tokens in URLs and LOG_QUERY_STRINGS=true",
@@ -81,13 +84,13 @@ def test_production_refuses_to_start_unsafe(production, settings, refusal):
 @pytest.mark.parametrize(
     "settings",
     [
-        {"JWT_SECRET_KEY": "9f86d081884c7d659a2feaa0c55ad015"},
+        {"JWT_SECRET_KEY": "9f86d081884c7d659a2feaa0c55ad0159f0b4d6ad4b2e3c5c1c0e4d1a7f2b8c3"},
         {"JWT_SECRET_KEY": "Zx0hYl3cN9qPr5-Tm2VwK7bLu1sDf8GjEa4oIe6ZyQc"},
         {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": True, "LOG_QUERY_STRINGS": False},
         {"JWT_SECRET_KEY": STRONG_KEY, "SSE_QUERY_TOKEN": False, "LOG_QUERY_STRINGS": True},
     ],
     ids=[
-        "32-hex-digits",
+        "64-hex-digits",
         "urlsafe-base64",
         "query-token-kept-out-of-logs",
         "logged-query-strings-without-tokens",
@@ -95,6 +98,61 @@ def test_production_refuses_to_start_unsafe(production, settings, refusal):
 )
 def test_production_starts_with_safe_settings(production, settings):
     assert production(**settings).config["ENV_NAME"] == "production"
+
+
+KEY_ADVICE = (
+    'Set it to a random value, e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
+)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "your-256-bit-secret-your-256-bit-secret",
+        "0123456789abcdef" * 4,
+        "everfresh-demo-everfresh-demo-everfresh",
+        "my-super-secret-jwt-signing-key-for-production",
+        # 128 random bits: half of what an HS256 key should hold.
+        "9f86d081884c7d659a2feaa0c55ad015",
+    ],
+    ids=["jwt-io-example", "hex-sequence", "demo-password", "dictionary-words", "32-hex-digits"],
+)
+def test_production_refuses_guessable_signing_keys(production, key):
+    with pytest.raises(InsecureConfiguration) as refused:
+        production(JWT_SECRET_KEY=key)
+
+    message = str(refused.value)
+    assert message.startswith("JWT_SECRET_KEY is too easy to guess: about 10^"), message
+    assert "under the 10^38 a signing key needs" in message
+    assert message.endswith(KEY_ADVICE)
+
+
+def test_production_refuses_a_guessable_previous_key(production):
+    with pytest.raises(InsecureConfiguration) as refused:
+        production(
+            JWT_SECRET_KEY=STRONG_KEY,
+            JWT_PREVIOUS_SECRET_KEY="your-256-bit-secret-your-256-bit-secret",
+        )
+
+    message = str(refused.value)
+    assert message.startswith("JWT_PREVIOUS_SECRET_KEY is too easy to guess"), message
+    assert message.endswith(
+        "Leave it empty: every session it signed then ends (users log in again)."
+    )
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [secrets.token_hex, secrets.token_urlsafe],
+    ids=["token_hex(32)", "token_urlsafe(32)"],
+)
+def test_keys_made_as_the_refusal_says_pass(production, make_key):
+    # Fresh keys each run: the estimate must hold for any draw, not for one chosen key.
+    for _ in range(20):
+        refuse_weak_key("JWT_SECRET_KEY", make_key(32))
+    key = make_key(32)
+
+    assert production(JWT_SECRET_KEY=key).config["JWT_SECRET_KEY"] == key
 
 
 def test_outside_production_query_tokens_with_logged_query_strings_start(database_url):
@@ -192,7 +250,7 @@ def test_remove_demo_lets_production_start(demo_database):
         "Deactivated 0 demo logins; none is left active.\n",
     )
     assert prune.returncode == 0, prune.stderr
-    assert login.status == 401
+    assert (login.status, login.body["error"]["message"]) == (403, DEMO_LOGIN_REFUSAL)
 
 
 @pytest.mark.process
@@ -209,15 +267,103 @@ def test_outside_production_demo_logins_are_welcome(demo_database):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.live
+def test_a_worker_booted_while_the_database_was_down_refuses_demo_logins(private_postgres):
+    prepare_database(private_postgres.url)
+    private_postgres.stop()
+    server = production_server(private_postgres.url)
+    try:
+        # The start-up check cannot look: the worker warns and serves.
+        server.start()
+        private_postgres.start()
+        logins = [
+            server.request("POST", path, {"email": email, "password": DEMO_PASSWORD})
+            for path in ("/auth/login", "/auth/session")
+            for email in ("superadmin@everfresh.test", " Admin@EverFresh.test ")
+        ]
+        ready = server.request("GET", "/readyz")
+    finally:
+        server.stop()
+
+    assert ready.status == 200, ready.body
+    assert [(login.status, login.body) for login in logins] == [
+        (403, {"error": {"code": 403, "name": "Forbidden", "message": DEMO_LOGIN_REFUSAL}})
+    ] * 4
+
+
+def _production_superadmin(app: Flask) -> dict[str, str]:
+    # Production's own superadmin, made as `flask create-user` would.
+    with app.app_context():
+        user = User(
+            email="root@acme.example",
+            name="Root",
+            role=Role.SUPERADMIN,
+            password_hash=hash_password("a-production-password"),
+        )
+        db.session.add(user)
+        db.session.commit()
+        return {"Authorization": f"Bearer {issue_access_token(user)['access_token']}"}
+
+
+def test_production_refuses_to_reactivate_a_demo_login(production):
+    app = production(JWT_SECRET_KEY=STRONG_KEY)
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+        remove_demo()
+        demo_admin = db.session.scalars(
+            db.select(User.id).where(User.email == "admin@everfresh.test")
+        ).one()
+    headers = _production_superadmin(app)
+
+    response = app.test_client().patch(
+        f"/users/{demo_admin}", headers=headers, json={"active": True}
+    )
+
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": {
+            "code": 409,
+            "name": "Conflict",
+            "message": DEMO_LOGIN_REFUSAL,
+            "fields": {"active": DEMO_LOGIN_REFUSAL},
+        }
+    }
+    with app.app_context():
+        assert db.session.get(User, demo_admin).active is False
+
+
+def test_outside_production_a_demo_login_may_be_reactivated(client, login_as, user_id):
+    path, headers = f"/users/{user_id('admin@everfresh.test')}", login_as("superadmin")
+
+    answers = [client.patch(path, headers=headers, json={"active": flag}) for flag in (False, True)]
+
+    assert [(answer.status_code, answer.get_json()["active"]) for answer in answers] == [
+        (200, False),
+        (200, True),
+    ]
+
+
 # --- Cookies ----------------------------------------------------------------------------------
 
 
 def _session_cookies(app: Flask) -> dict[str, dict[str, str | bool]]:
+    # Not a demo login: production refuses those at login.
     with app.app_context():
         db.create_all()
         seed_demo()
+        db.session.add(
+            User(
+                email="cookie@acme.example",
+                name="Cookie",
+                role=Role.STAFF,
+                company_id=db.session.scalars(db.select(User.company_id)).first(),
+                password_hash=hash_password("a-production-password"),
+            )
+        )
+        db.session.commit()
     response = app.test_client().post(
-        "/auth/session", json={"email": "staff@everfresh.test", "password": "everfresh-demo"}
+        "/auth/session", json={"email": "cookie@acme.example", "password": "a-production-password"}
     )
     assert response.status_code == 200
     cookies = {}

@@ -122,6 +122,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/auth/logout", "POST"): Row("/auth/logout", statuses(401, 204, 204, 204, 204, 204), {}),
     ("/auth/me", "GET"): Row("/auth/me", statuses(401, 200, 200, 200, 200, 200)),
+    # Every caller changes their own password, never anyone else's.
+    ("/auth/password", "POST"): Row(
+        "/auth/password",
+        statuses(401, 200, 200, 200, 200, 200),
+        {"current_password": "everfresh-demo", "new_password": "a-fresh-password-{unique}"},
+    ),
     ("/users", "GET"): Row("/users" + OF_EVERFRESH, statuses(401, 403, 403, 200, 200, 404)),
     ("/users", "POST"): Row(
         "/users",
@@ -139,6 +145,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/users/<user_id>/revoke-sessions", "POST"): Row(
         "/users/{staff_user}/revoke-sessions", statuses(401, 403, 403, 204, 204, 404)
+    ),
+    ("/users/<user_id>/reset-password", "POST"): Row(
+        "/users/{staff_user}/reset-password", statuses(401, 403, 403, 200, 200, 404)
     ),
     ("/companies", "GET"): Row("/companies", statuses(401, 403, 403, 403, 200, 403)),
     ("/companies", "POST"): Row(

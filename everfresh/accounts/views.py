@@ -1,17 +1,18 @@
-"""List, create and change the user accounts of a company."""
+"""List, create and change the user accounts of a company, and reset their passwords."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, current_app
 from sqlalchemy import func
 
 from everfresh.accounts import schemas
 from everfresh.auth.access import ADMIN_ROLES, caller
 from everfresh.auth.models import Role, User
-from everfresh.auth.passwords import hash_password
+from everfresh.auth.passwords import hash_password, temporary_password
 from everfresh.auth.ratelimits import limit_account_creation
 from everfresh.catalog.models import Customer, Staff
-from everfresh.errors import ValidationFailed
+from everfresh.demo import DEMO_LOGIN_REFUSAL, demo_emails
+from everfresh.errors import FieldConflict, ValidationFailed
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
 from everfresh.tenancy import (
@@ -160,6 +161,8 @@ def update_user(user_id: str):
         _check_role_change(user, changes.role)
     if user.id == editor.id and (role_changes or changes.active is False):
         abort(409, "You cannot demote or deactivate yourself.")
+    if changes.active and not user.active and _demo_login_in_production(user):
+        raise FieldConflict({"active": DEMO_LOGIN_REFUSAL}, DEMO_LOGIN_REFUSAL)
     if changes.active is False and user.active:
         # Reactivating the user later must not bring these tokens back.
         user.end_sessions()
@@ -182,3 +185,36 @@ def revoke_sessions(user_id: str):
     get_in_company(User, user_id, company_scope(caller())).end_sessions()
     db.session.commit()
     return Response(status=204)
+
+
+def _demo_login_in_production(user: User) -> bool:
+    # Their password is published: production keeps them switched off for good.
+    return current_app.config["ENV_NAME"] == "production" and user.email in demo_emails()
+
+
+@bp.post("/users/<user_id>/reset-password")
+@endpoint(
+    "Users",
+    roles=ADMIN_ROLES,
+    response=schemas.PasswordReset,
+    errors=(404, 409),
+    description=(
+        "Answers a temporary password to hand to the user, ends every session of theirs "
+        "(their open streams included) and makes them choose a new password: until they do, "
+        "every call of theirs but `GET /auth/me`, `POST /auth/password`, refreshing and "
+        "logging out is 403 with `\"name\": \"Password Change Required\"`. Your own "
+        "password is changed with `POST /auth/password` instead (409)."
+    ),
+)
+def reset_password(user_id: str):
+    """Give a user a temporary password and make them choose a new one at their next login."""
+    user = get_in_company(User, user_id, company_scope(caller()))
+    if user.id == caller().id:
+        abort(409, "Change your own password with POST /auth/password.")
+    # Give the connection back during the slow hash, so other requests can use it.
+    db.session.rollback()
+    password = temporary_password()
+    password_hash = hash_password(password)
+    user.set_password_hash(password_hash, must_change=True)
+    db.session.commit()
+    return serialise(schemas.PasswordReset, {"temporary_password": password})

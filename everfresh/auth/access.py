@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_jwt_extended import current_user, verify_jwt_in_request
+from werkzeug.exceptions import Forbidden
 
 from everfresh.auth.models import Role, User
 
@@ -13,15 +14,33 @@ ANY_ROLE = tuple(Role)
 ROLE_REFUSAL = "Your role may not do this."
 
 
+class PasswordChangeRequired(Forbidden):
+    """Refuse a call of a user whose password was reset, until they choose a new one."""
+
+    # The error's `name`, which the board turns into its "choose a new password" form.
+    error_name = "Password Change Required"
+    description = (
+        "Your password was reset: choose a new one with POST /auth/password before anything else."
+    )
+
+
 def require_role(
-    roles: tuple[Role, ...], locations: list[str] | None = None, refusal: str = ROLE_REFUSAL
+    roles: tuple[Role, ...],
+    locations: list[str] | None = None,
+    refusal: str = ROLE_REFUSAL,
+    before_password_change: bool = False,
 ) -> None:
     """Require a valid access token (else 401) whose user has one of `roles` (else 403).
 
-    The token is read from `locations` (None: every configured location).
+    The token is read from `locations` (None: every configured location). A user who must
+    change their password is refused (403 "Password Change Required") unless the view is one
+    they need meanwhile (`before_password_change`): who they are, the change, logging out.
     """
     verify_jwt_in_request(locations=locations)
-    if caller().role not in roles:
+    user = caller()
+    if user.must_change_password and not before_password_change:
+        raise PasswordChangeRequired()
+    if user.role not in roles:
         abort(403, refusal)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everfresh.extensions import db
@@ -43,11 +43,23 @@ class User(db.Model):
     # Tokens issued before this moment are refused: set when the user is deactivated or an
     # admin ends their sessions, so reactivation never brings old tokens back.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by an admin's password reset: until the user chooses a new password, their calls are
+    # refused with 403 "Password Change Required" (everfresh/auth/access.py).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def end_sessions(self) -> None:
         """Void every token issued to the user until now; the caller commits."""
         self.sessions_valid_after = utcnow()
+
+    def set_password_hash(self, password_hash: str, must_change: bool = False) -> None:
+        """Replace the password and void every token issued until now; the caller commits.
+
+        `must_change` marks a temporary password the user must replace before anything else.
+        """
+        self.password_hash = password_hash
+        self.must_change_password = must_change
+        self.end_sessions()
 
 
 def issued_before_sessions_ended(sessions_valid_after: datetime | None, issued_at: float) -> bool:

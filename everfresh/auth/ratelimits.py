@@ -1,12 +1,13 @@
 """Limit login attempts per client IP and per account, and account creation per admin.
 
-Every login limit counts every attempt, successful or not, on `POST /auth/login` and
-`POST /auth/session` together. An account gets a few attempts a minute from each address,
-and a much higher ceiling from all addresses together: a stranger who guesses wrong from
-one address rests only that address's attempts, never the owner's from another. The creation
-limit counts every `POST /users` of one admin, so that probing which emails are taken is slow.
-The counts live in Redis when `REDIS_URL` is set (shared by every worker), in each worker's
-memory otherwise.
+Every login limit counts every attempt, successful or not, on `POST /auth/login`,
+`POST /auth/session` and `POST /auth/password` together (a password change checks the
+current password, so it is one more way to guess it). An account gets a few attempts a
+minute from each address, and a much higher ceiling from all addresses together: a stranger
+who guesses wrong from one address rests only that address's attempts, never the owner's
+from another. The creation limit counts every `POST /users` of one admin, so that probing
+which emails are taken is slow. The counts live in Redis when `REDIS_URL` is set (shared by
+every worker), in each worker's memory otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, Response, current_app, request
-from flask_jwt_extended import get_jwt_identity
+from flask_jwt_extended import current_user, get_jwt_identity
 from flask_limiter import RateLimitExceeded
 from limits import parse_many
 from werkzeug.exceptions import HTTPException, TooManyRequests
@@ -59,10 +60,19 @@ def account_key() -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str) or not email.strip():
         return ""
+    return _account_bucket(email)
+
+
+def _account_bucket(email: str) -> str:
     # The login view strips and lower-cases the email too, so every spelling shares a bucket.
     # Hashed so keys stay short whatever is sent and Redis holds no addresses.
     normalised = email.strip().lower().encode("utf-8", "surrogatepass")
     return hashlib.sha256(normalised).hexdigest()
+
+
+def caller_account_key() -> str:
+    """Return the bucket of the authenticated caller's own account, as their logins count it."""
+    return _account_bucket(current_user.email)
 
 
 def account_and_ip_key() -> str:
@@ -71,18 +81,35 @@ def account_and_ip_key() -> str:
     return f"{account}:{client_ip_key()}" if account else ""
 
 
+def caller_account_and_ip_key() -> str:
+    """Return the bucket of the caller's own account from the caller's IP."""
+    return f"{caller_account_key()}:{client_ip_key()}"
+
+
 def limit_login_attempts(view: ViewT) -> ViewT:
     """Count a call of `view` against the caller's IP, the account, and the two together."""
+    return _limit_password_guesses(view, account_key, account_and_ip_key)
+
+
+def limit_password_attempts(view: ViewT) -> ViewT:
+    """Count a call of `view` as a login to the caller's account (apply inside the role check)."""
+    return _limit_password_guesses(view, caller_account_key, caller_account_and_ip_key)
+
+
+def _limit_password_guesses(
+    view: ViewT, account: Callable[[], str], account_and_ip: Callable[[], str]
+) -> ViewT:
+    # The same scopes and keys for every view that checks a password: they share the counts.
     per_account = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"],
         scope="login-account",
-        key_func=account_key,
+        key_func=account,
         error_message=MESSAGE,
     )
     per_account_and_ip = limiter.shared_limit(
         lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT_AND_IP"],
         scope="login-account-ip",
-        key_func=account_and_ip_key,
+        key_func=account_and_ip,
         error_message=MESSAGE,
     )
     per_ip = limiter.shared_limit(

@@ -1,10 +1,10 @@
-"""Describe what the login and logout endpoints accept and the users and tokens they answer."""
+"""Describe what the login, logout and password endpoints accept, and the users and tokens."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from everfresh.auth.models import Role
 from everfresh.web.responses import Answer, UtcTimestamp
@@ -24,6 +24,17 @@ class LogoutRequest(RequestModel):
     refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
+class ChangePasswordRequest(RequestModel):
+    """The caller's current password and the new one, for `POST /auth/password`."""
+
+    current_password: Password = Field(min_length=1, max_length=1024)
+    new_password: Password = Field(
+        min_length=1,
+        max_length=1024,
+        description="At least 12 characters, and not easy to guess (judged by zxcvbn).",
+    )
+
+
 class User(Answer):
     """A person who logs in; never with the password hash."""
 
@@ -34,6 +45,10 @@ class User(Answer):
     company_id: str | None = Field(description="Null only for a superadmin.")
     customer_id: str | None = Field(description="The Customer a `customer` user books for.")
     active: bool
+    must_change_password: bool = Field(
+        description="The password was reset: every call but `GET /auth/me`, "
+        "`POST /auth/password`, refreshing and logging out is refused until a new one is chosen."
+    )
     created_at: UtcTimestamp
 
 
@@ -60,3 +75,11 @@ class BoardSession(Answer):
 
     user: User
     expires_in: int = Field(description="Seconds the access cookie stays valid.")
+
+
+class NewSession(RootModel[TokenPair | BoardSession]):
+    """The caller's session after a password change: new tokens, or new cookies for the board.
+
+    A caller authenticated by Bearer token gets a new token pair; the board, authenticated
+    by cookie, gets new HttpOnly cookies and the `BoardSession` answer.
+    """

@@ -1,11 +1,17 @@
-"""Log users in and out, and refresh their tokens."""
+"""Log users in and out, refresh their tokens, and let them change their password."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
-from flask_jwt_extended import decode_token, get_jwt, jwt_required, unset_jwt_cookies
+from flask_jwt_extended import (
+    decode_token,
+    get_jwt,
+    get_jwt_request_location,
+    jwt_required,
+    unset_jwt_cookies,
+)
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
@@ -13,8 +19,13 @@ from everfresh.auth import schemas
 from everfresh.auth.access import ANY_ROLE, caller
 from everfresh.auth.denylist import revoke
 from everfresh.auth.models import User
-from everfresh.auth.passwords import verify_password
-from everfresh.auth.ratelimits import limit_login_attempts
+from everfresh.auth.passwords import (
+    hash_password,
+    require_acceptable_password,
+    verify_password,
+    words_of,
+)
+from everfresh.auth.ratelimits import limit_login_attempts, limit_password_attempts
 from everfresh.auth.tokens import issue_access_token, issue_tokens, session_response
 from everfresh.errors import ValidationFailed
 from everfresh.extensions import db
@@ -126,7 +137,7 @@ def refresh():
 
 
 @bp.get("/auth/me")
-@endpoint("Auth", roles=ANY_ROLE, response=schemas.User)
+@endpoint("Auth", roles=ANY_ROLE, before_password_change=True, response=schemas.User)
 def me():
     """Return the authenticated user."""
     return serialise(schemas.User, caller())
@@ -147,6 +158,7 @@ def _own_refresh_token(token: str) -> dict[str, Any]:
 @endpoint(
     "Auth",
     roles=ANY_ROLE,
+    before_password_change=True,
     status=204,
     response_description="The tokens are revoked until they expire.",
     body=schemas.LogoutRequest,
@@ -160,3 +172,41 @@ def logout():
     revoke(get_jwt())
     db.session.commit()
     return Response(status=204)
+
+
+@bp.post("/auth/password")
+@endpoint(
+    "Auth",
+    roles=ANY_ROLE,
+    before_password_change=True,
+    body=schemas.ChangePasswordRequest,
+    response=schemas.NewSession,
+    errors=(403, 429),
+    description=(
+        "Every token issued to the caller before ends (their other devices and open streams "
+        "included); the answer carries the caller's new session: a token pair for a Bearer "
+        "caller, new HttpOnly cookies (and the `BoardSession` answer) for the board, whose "
+        "unsafe requests send `X-CSRF-TOKEN`. A wrong `current_password` is 403 (the token "
+        "is fine; the password is not) and counts as a login attempt."
+    ),
+)
+@limit_password_attempts
+def change_password():
+    """Replace the caller's password; their other sessions end and theirs goes on, renewed."""
+    fields = parse_body(schemas.ChangePasswordRequest)
+    user = caller()
+    password_hash, known_words = user.password_hash, words_of(user.email, user.name)
+    # Give the connection back before the slow hash check, so other requests can use it.
+    db.session.rollback()
+    if not verify_password(password_hash, fields.current_password):
+        abort(403, "The current password is wrong.")
+    if fields.new_password == fields.current_password:
+        raise ValidationFailed({"new_password": "Choose a password other than the current one."})
+    require_acceptable_password(
+        fields.new_password, "new_password", [*known_words, fields.current_password]
+    )
+    user.set_password_hash(hash_password(fields.new_password))
+    db.session.commit()
+    if get_jwt_request_location() == "cookies":
+        return session_response(user)
+    return serialise(schemas.TokenPair, {**issue_tokens(user), "user": user})

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import String, Update, bindparam, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
+from sqlalchemy import Index, String, Update, bindparam, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column, validates
 
 from everfresh.companies.currencies import DEFAULT_CURRENCY
 from everfresh.companies.timezones import DEFAULT_TIMEZONE
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
 from everfresh.timestamps import UTCDateTime, utcnow
+from everfresh.web.display_names import name_key
 
 FIRST_BOOKING_NUMBER = 1001
 
@@ -21,11 +22,15 @@ class Company(db.Model):
     """A tenant: a cleaning business with its own customers, services, staff and bookings."""
 
     __tablename__ = "companies"
+    __table_args__ = (Index("uq_companies_name_key", "name_key", unique=True),)
 
     id: Mapped[str] = mapped_column(
         String(40), primary_key=True, default=lambda: prefixed_id("comp")
     )
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name case-folded: unique, so two companies never differ only in case. Kept by
+    # `_keep_name_key` whenever the name is set, however the row is made.
+    name_key: Mapped[str] = mapped_column(String(400))
     # The IANA zone the company works in: bookings' dates and times are wall-clock times there.
     timezone: Mapped[str] = mapped_column(
         String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
@@ -40,6 +45,16 @@ class Company(db.Model):
     # are numbered 1, 2, 3, ... in commit order.
     last_event_sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
+
+
+def find_company_by_name(name: str) -> Company | None:
+    """Return the company called `name`, whatever its case, or None."""
+    return db.session.scalars(db.select(Company).where(Company.name_key == name_key(name))).first()
 
 
 def load_company(company_id: str) -> Company:

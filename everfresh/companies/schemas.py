@@ -8,10 +8,12 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 
 from everfresh.companies.currencies import DEFAULT_CURRENCY, check_currency, known_currencies
 from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone, known_timezones
+from everfresh.web.display_names import DisplayName
 from everfresh.web.responses import Answer, Page, UtcTimestamp
 from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
 
-CompanyName = Annotated[str, Field(min_length=1, max_length=200)]
+# Unique whatever its case: "acme cleaning" is taken once "Acme Cleaning" is.
+CompanyName = DisplayName
 TimezoneName = Annotated[
     str,
     Field(max_length=64),

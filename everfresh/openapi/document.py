@@ -42,7 +42,10 @@ TAGS = (
 ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON.",
     401: "No, invalid or expired token.",
-    403: "The caller's role may not do this.",
+    403: (
+        "The caller's role may not do this, or (`name`: `Password Change Required`) the "
+        "caller's password was reset and must be changed with `POST /auth/password` first."
+    ),
     404: "Unknown, or another company's.",
     408: "The body did not arrive whole within `REQUEST_BODY_TIMEOUT_SECONDS`.",
     409: "Conflicts with the current state; `error.fields` names a field to blame, if any.",
@@ -236,7 +239,9 @@ def _error_statuses(rule: Rule, operation: Operation) -> list[int]:
     statuses = set(operation.errors)
     if operation.security:
         statuses.add(401)
-    if operation.roles and set(operation.roles) != set(Role):
+    if operation.roles and (
+        set(operation.roles) != set(Role) or not operation.before_password_change
+    ):
         statuses.add(403)
     if rule.arguments:
         statuses.add(404)

@@ -58,6 +58,8 @@ class Operation:
     security: tuple[str, ...] = ACCESS
     # The roles the view admits; empty for endpoints without a role check.
     roles: tuple[Role, ...] = ()
+    # Whether a user who must change their password may call it (else 403 until they do).
+    before_password_change: bool = False
     # Error statuses beyond those implied by auth, roles, body, query and path parameters.
     errors: tuple[int, ...] = ()
     description: str = ""
@@ -78,9 +80,11 @@ def endpoint(
 
     With `roles`, a request needs a valid access token (401 otherwise), read from
     `token_locations()` when given, whose user has one of them (403 with `refusal`
-    otherwise). `security` defaults to the access token when roles are checked, else to
-    none. The other keywords are `Operation` fields; a view answering a bare body gets
-    the declared `status`, and a 201 with a `response` model also a `Location` header.
+    otherwise) and needs no new password first (403 "Password Change Required"), unless
+    `before_password_change` is among the keywords. `security` defaults to the access token
+    when roles are checked, else to none. The other keywords are `Operation` fields; a view
+    answering a bare body gets the declared `status`, and a 201 with a `response` model also
+    a `Location` header.
     """
     operation = Operation(
         tag,
@@ -94,7 +98,12 @@ def endpoint(
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
             if roles:
-                require_role(roles, token_locations() if token_locations else None, refusal)
+                require_role(
+                    roles,
+                    token_locations() if token_locations else None,
+                    refusal,
+                    operation.before_password_change,
+                )
             answer = view(*args, **kwargs)
             if isinstance(answer, Response | tuple):
                 return answer

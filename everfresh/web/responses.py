@@ -39,7 +39,11 @@ class ErrorDetail(Answer):
     """What went wrong, in the shape every failure shares."""
 
     code: int = Field(description="The HTTP status code.", examples=[404])
-    name: str = Field(description="The status code's standard phrase.", examples=["Not Found"])
+    name: str = Field(
+        description="The status code's standard phrase; `Password Change Required` on the 403 "
+        "of a user who must choose a new password first.",
+        examples=["Not Found"],
+    )
     message: str = Field(description="A sentence for a person.", examples=["Booking not found."])
     fields: dict[str, str] | None = Field(
         default=None,
