@@ -379,7 +379,7 @@ def test_gunicorn_text_access_log_escapes_a_forged_line(live_server):
     server.request("GET", "/healthz", headers={"X-Request-ID": "after-forgery"})
 
     assert answer.startswith(b"HTTP/1.1 404 ")
-    lines = wait_for_lines(server, 2, "gunicorn.access")
+    lines = wait_for_lines(server, 3, "gunicorn.access")
     assert any(line.endswith(" after-forgery") for line in lines)
     assert not any(line.startswith(FORGED) for line in lines)
     [access] = [line for line in lines if "gunicorn.access" in line and "no/such" in line]
@@ -394,7 +394,7 @@ def test_gunicorn_json_access_log_stays_json_under_a_forged_line(live_server):
     send_raw(server.port, forging_path())
     server.request("GET", "/healthz", headers={"X-Request-ID": "after-forgery"})
 
-    lines = wait_for_lines(server, 2, "gunicorn.access")
+    lines = wait_for_lines(server, 3, "gunicorn.access")
     entries = [json.loads(line) for line in lines]
     [access] = [entry for entry in entries if "no/such" in entry["message"]]
     assert f"/no/such/page\r\n{FORGED}\x1b[2J" in access["message"]
