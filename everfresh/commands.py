@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from config import CONFIGURATION_ERROR_EXIT_STATUS, DEVELOPMENT_DATABASE_URL, ConfigurationError
 from everfresh import database
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
@@ -20,9 +26,27 @@ from everfresh.retention import prune_expired
 from everfresh.tenancy import find_in_company
 from everfresh.web.validation import normalise_email
 
+CommandT = TypeVar("CommandT", bound=Callable[..., object])
+
+
+def using_the_database(command: CommandT) -> CommandT:
+    """Make a command say which database it works on, and stop in one line if it cannot."""
+
+    @functools.wraps(command)
+    def announced(*args: object, **kwargs: object) -> object:
+        # Said first: a shell that forgot to load the env file is about to write elsewhere.
+        uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        note = " (DATABASE_URL is not set)" if uri == DEVELOPMENT_DATABASE_URL else ""
+        click.echo(f"Using the database {database.describe_database(current_app)}{note}.")
+        database.check_connection()
+        return command(*args, **kwargs)
+
+    return announced  # type: ignore[return-value]
+
 
 @click.command("init-db")
 @with_appcontext
+@using_the_database
 def init_db_command() -> None:
     """Create or upgrade the database schema; safe to run again."""
     try:
@@ -59,6 +83,7 @@ def remove_demo_command() -> None:
     help="IANA time zone the company's bookings are read in, e.g. Europe/London.",
 )
 @with_appcontext
+@using_the_database
 @refused_with_demo_logins_in_production
 def create_company_command(name: str, timezone: str) -> None:
     """Create a company (a tenant), the first step of a new installation."""
@@ -85,6 +110,7 @@ def create_company_command(name: str, timezone: str) -> None:
 @click.option("--customer", "customer_id", help="The Customer id a customer user books for.")
 @click.password_option(help="Prompted for when left out.")
 @with_appcontext
+@using_the_database
 @refused_with_demo_logins_in_production
 def create_user_command(
     email: str,
@@ -174,8 +200,34 @@ def watch_command(
         sys.exit(0)
 
 
+def _refuse_in_one_line(database_url: str) -> None:
+    # Replaces the traceback of any command, Flask's own and plugins' (`db upgrade`) included,
+    # that stops over a setting or a database it cannot use; a bug keeps its traceback.
+    report_bug = sys.excepthook
+
+    def report(
+        kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        problem = database.problem_with(error, database_url)
+        if isinstance(error, ConfigurationError):
+            problem = " ".join(str(error).split("\n"))
+        if problem is None:
+            report_bug(kind, error, trace)
+            return
+        sys.stderr.write(f"EverFresh: {problem}\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # Past the exception hook the interpreter would exit with 1; a refusal exits with 2.
+        os._exit(CONFIGURATION_ERROR_EXIT_STATUS)
+
+    sys.excepthook = report
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on `app`."""
+    """Register the commands on `app`; in the `flask` command, report refusals in one line."""
+    if click.get_current_context(silent=True) is not None:
+        # Only the `flask` command loads the app inside a click context: not gunicorn, not tests.
+        _refuse_in_one_line(app.config["SQLALCHEMY_DATABASE_URI"])
     for command in (
         init_db_command,
         seed_demo_command,

@@ -111,7 +111,9 @@ def test_create_company_refuses_a_zone_and_a_name_in_use(tmp_path: Path) -> None
 
     assert created.returncode == 0
     assert re.fullmatch(
-        rf"Created company {COMPANY} \(comp_[0-9A-Z]{{26}}\) in Europe/London\.\n", created.stdout
+        rf"Using the database {re.escape(database)}\.\n"
+        rf"Created company {COMPANY} \(comp_[0-9A-Z]{{26}}\) in Europe/London\.\n",
+        created.stdout,
     )
     assert unknown_zone.returncode == 2
     assert "Unknown time zone" in unknown_zone.stderr
