@@ -221,6 +221,8 @@ class Settings(BaseSettings):
 
     # gunicorn's listening address.
     bind: str = "127.0.0.1:8000"
+    # The server's address for `flask watch`, when it is not the one BIND gives (a proxy).
+    everfresh_url: str = ""
     # gunicorn workers; unset means one, or one per core with Redis (see gunicorn.conf.py).
     web_concurrency: OptionalWholeNumber = None
     # Connections (open streams included) each gunicorn worker accepts.

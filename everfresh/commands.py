@@ -178,20 +178,22 @@ def prune_command() -> None:
 
 
 @click.command("watch")
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Server base URL.")
+@click.option("--url", help="Server base URL [default: EVERFRESH_URL, else http:// and BIND].")
 @click.option("--token", help="An access token (staff, admin or superadmin).")
 @click.option("--email", help="Log in as this user; the password is prompted for.")
 @click.option("--company-id", help="A superadmin's choice of one company's events.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event line.")
 def watch_command(
-    url: str, token: str | None, email: str | None, company_id: str | None, as_json: bool
+    url: str | None, token: str | None, email: str | None, company_id: str | None, as_json: bool
 ) -> None:
     """Print a running server's live booking events, one line each, until Ctrl-C."""
     if (token is None) == (email is None):
         raise click.UsageError("Pass either --token or --email.")
     # Imported here, not at the top: every server worker registers these commands, and the
     # HTTP client it needs costs each worker about 5 MB that only this command uses.
-    from everfresh.sse.watcher import watch
+    from everfresh.sse.watcher import base_url_for, watch
+
+    url = url or current_app.config["EVERFRESH_URL"] or base_url_for(current_app.config["BIND"])
 
     try:
         watch(url, token, email, company_id, as_json)
