@@ -90,19 +90,20 @@ def _refuse_a_taken_address(server):
     for address in server.cfg.address:
         if not isinstance(address, tuple):
             continue
-        host, port = address[0], address[1]
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             # As gunicorn binds: a port whose last connections linger in TIME_WAIT is free.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(address)
             except OSError as error:
-                refuse_to_start(ConfigurationError(_bind_refusal(host, port, error)))
+                refuse_to_start(ConfigurationError(_bind_refusal(server.cfg.bind, address, error)))
 
 
-def _bind_refusal(host, port, error):
-    where = f"BIND={settings.bind}: cannot listen on {host}:{port}"
+def _bind_refusal(binds, address, error):
+    # Named as given (BIND, or gunicorn's own -b), so the operator finds the value to change.
+    host, port = address[0], address[1]
+    where = f"BIND={','.join(binds)}: cannot listen on {host}:{port}"
     if error.errno == errno.EADDRINUSE:
         return (
             f"{where}, another process listens there (`ss -ltnp 'sport = :{port}'` names it). "
