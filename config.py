@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, NoReturn
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -48,6 +49,48 @@ Switch = Annotated[bool, BeforeValidator(_switch)]
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
 
 
+def mask_database_url(url: str) -> str:
+    """Return `url` with the password in it, if any, written as `***`, fit for any output."""
+    scheme, separator, rest = url.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{separator}{user}:***@{host}{slash}{path}"
+
+
+def check_database_url(url: str) -> str:
+    """Return `url` if EverFresh can open a database with it, or raise ValueError saying how."""
+    scheme, separator, rest = url.partition("://")
+    problem = ""
+    if not separator:
+        problem = "no scheme"
+    elif scheme.lower() == "postgres":
+        problem = "SQLAlchemy knows no postgres://, write postgresql+psycopg://"
+    elif scheme.lower() not in DATABASE_SCHEMES:
+        problem = f"no driver for {scheme}:// here"
+    elif scheme.lower().startswith("sqlite"):
+        if rest and not rest.startswith("/"):
+            problem = "a SQLite path that does not follow sqlite:///"
+    else:
+        parts = urlsplit(url)
+        try:
+            # Read now, as connecting would read it, with a traceback.
+            port_given = parts.port is not None
+        except ValueError:
+            problem = "a port that is not a number from 0 to 65535"
+        else:
+            problem = "" if parts.path.strip("/") else "no database name"
+            if port_given and parts.port == 0:
+                problem = "port 0"
+    if problem:
+        raise ValueError(
+            f"must be {DATABASE_URL_FORMS}, got {mask_database_url(url)!r} ({problem})"
+        )
+    return url
+
+
 class ConfigurationError(Exception):
     """A setting, or a combination of settings, EverFresh refuses to start with."""
 
@@ -62,6 +105,15 @@ CONFIGURATION_ERROR_EXIT_STATUS = 2
 # Set by gunicorn.conf.py in the master: the file a worker leaves its refusal in, so the master
 # reports it once and stops instead of booting worker after worker (see gunicorn.conf.py).
 REFUSAL_FILE_VARIABLE = "EVERFRESH_REFUSAL_FILE"
+
+# The databases EverFresh ships a driver for: PostgreSQL through psycopg 3 (SQLAlchemy's
+# driver for a bare postgresql:// too) and SQLite through the standard library.
+DATABASE_SCHEMES = frozenset({"postgresql", "postgresql+psycopg", "sqlite", "sqlite+pysqlite"})
+DATABASE_URL_FORMS = (
+    "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:////ABSOLUTE/PATH"
+)
+# Where development keeps its data when DATABASE_URL is not set; production never falls back.
+DEVELOPMENT_DATABASE_URL = f"sqlite:///{INSTANCE_DIR / 'everfresh.sqlite3'}"
 
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -95,7 +147,7 @@ class Settings(BaseSettings):
     environment: ClassVar[str] = "base"
 
     # Where the database lives; SQLite under instance/ unless an operator says otherwise.
-    database_url: str = f"sqlite:///{INSTANCE_DIR / 'everfresh.sqlite3'}"
+    database_url: str = DEVELOPMENT_DATABASE_URL
     # Connections each worker keeps open to PostgreSQL (SQLite always uses one).
     database_pool_size: WholeNumber = 10
     # Seconds to wait for a PostgreSQL connection before answering 503 (libpq would wait forever).
@@ -169,6 +221,8 @@ class Settings(BaseSettings):
 
     # gunicorn's listening address.
     bind: str = "127.0.0.1:8000"
+    # The server's address for `flask watch`, when it is not the one BIND gives (a proxy).
+    everfresh_url: str = ""
     # gunicorn workers; unset means one, or one per core with Redis (see gunicorn.conf.py).
     web_concurrency: OptionalWholeNumber = None
     # Connections (open streams included) each gunicorn worker accepts.
@@ -189,6 +243,13 @@ class Settings(BaseSettings):
             for name, value in values.items()
         }
         return {name: value for name, value in stripped.items() if value != ""}
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database_url(cls, value: str) -> str:
+        # Empty only as production's default: everfresh.database refuses it, config overrides
+        # (the test suite's) aside.
+        return check_database_url(value) if value else value
 
     @field_validator("log_level")
     @classmethod
@@ -261,6 +322,9 @@ class ProductionSettings(Settings):
 
     # Production is served over HTTPS: keep the board's cookies off plain HTTP.
     jwt_cookie_secure: Switch = True
+    # No default: a shell that forgot the env file must not write to a development SQLite
+    # file; everfresh.database refuses to start without it.
+    database_url: str = ""
 
 
 ENVIRONMENTS: dict[str, type[Settings]] = {

@@ -5,10 +5,12 @@ in the worker before any database driver is imported (psycopg picks its wait fun
 at import time and would otherwise block the whole worker).
 """
 
+import errno
 import os
 import resource
 import shutil
 import signal
+import socket
 import tempfile
 from pathlib import Path
 
@@ -59,7 +61,7 @@ logconfig_dict = gunicorn_logging(
 
 
 def on_starting(server):
-    """Refuse a multi-worker start without Redis, and raise the open-file limit."""
+    """Refuse several workers without Redis, or a taken address; raise the open-file limit."""
     if server.cfg.workers > 1 and not settings.redis_url:
         refuse_to_start(
             ConfigurationError(
@@ -69,6 +71,7 @@ def on_starting(server):
                 "(WEB_CONCURRENCY=1)."
             )
         )
+    _refuse_a_taken_address(server)
     _prepare_refusal_file()
     _prepare_metrics_directory()
     wanted = server.cfg.workers * server.cfg.worker_connections + 1024
@@ -76,6 +79,41 @@ def on_starting(server):
     if soft != resource.RLIM_INFINITY and soft < wanted:
         ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+def _refuse_a_taken_address(server):
+    # gunicorn meets a taken address with five binds a second apart, ten error lines and
+    # "Can't connect to (...)", exit status 1, none of them naming the setting to change.
+    # Sockets handed over (a SIGUSR2 re-exec, systemd socket activation) are already bound.
+    if server.master_pid or os.environ.get("LISTEN_FDS") or server.cfg.reuse_port:
+        return
+    for address in server.cfg.address:
+        if not isinstance(address, tuple):
+            continue
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As gunicorn binds: a port whose last connections linger in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                refuse_to_start(ConfigurationError(_bind_refusal(server.cfg.bind, address, error)))
+
+
+def _bind_refusal(binds, address, error):
+    # Named as given (BIND, or gunicorn's own -b), so the operator finds the value to change.
+    host, port = address[0], address[1]
+    where = f"BIND={','.join(binds)}: cannot listen on {host}:{port}"
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"{where}, another process listens there (`ss -ltnp 'sport = :{port}'` names it). "
+            "Stop it, or set BIND to a free address."
+        )
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{where}, no network interface of this host has that address. Correct BIND."
+    if error.errno == errno.EACCES:
+        return f"{where}, ports below 1024 need privileges. Choose a port above 1023 in BIND."
+    return f"{where} ({error.strerror}). Correct BIND."
 
 
 def _prepare_metrics_directory():
@@ -146,12 +184,18 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Refuse production with demo logins; start the broker and the stop watcher."""
+    """Refuse a database it cannot use and production with demo logins; start the watchers."""
+    from everfresh.database import check_connection
     from everfresh.demo import refuse_demo_logins_in_production
     from everfresh.lifecycle import watch_worker
 
     try:
         with worker.wsgi.app_context():
+            # The first workers of a start: a database that is missing, down or refusing the
+            # login is the operator's to fix now. A worker that replaces another later, during
+            # an outage, serves 503s until the database is back, as its peers do.
+            if worker.age <= worker.cfg.workers:
+                check_connection()
             refuse_demo_logins_in_production()
     except ConfigurationError as error:
         refuse_to_start(error)

@@ -4,12 +4,19 @@ A top-level module beside config.py, importing only the standard library, becaus
 gunicorn.conf.py needs these formatters in the master: importing them from the `everfresh`
 package would run everfresh/__init__.py, which imports the app and its database drivers
 before gevent has patched the worker (see gunicorn.conf.py).
+
+A text line holds whatever a client put in the values it logs (gunicorn's access line holds
+the URL-decoded path): a line feed there would end the line and let the rest pass for a
+line of its own, and an escape sequence would drive the reader's terminal. So every control
+character of a text line's message is written as an escape (`\\x0a`, `\\x1b`, `\\u2028`).
+JSON lines need nothing more: JSON escapes them itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +27,26 @@ STANDARD_RECORD_ATTRIBUTES = frozenset(
 ) | {"message", "asctime"}
 
 
+# C0 controls (line feed, carriage return, escape, ...), DEL, C1 controls (next line, the
+# 8-bit escape introducer, ...), and the two separators Unicode counts as line ends.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Tracebacks span lines of their own; within them only the other controls are escaped.
+_CONTROL_CHARACTERS_BUT_LINE_FEED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control_characters(text: str, keep_line_feeds: bool = False) -> str:
+    """Return `text` with every control character written as a visible escape, `\\x0a` or so."""
+    pattern = _CONTROL_CHARACTERS_BUT_LINE_FEED if keep_line_feeds else _CONTROL_CHARACTERS
+    return pattern.sub(_escape, text)
+
+
 class TextFormatter(logging.Formatter):
-    """Format a record as `2026-11-30 23:59:01.123 INFO logger message`, in UTC."""
+    """Format a record as `2026-11-30 23:59:01.123 INFO logger message`, in UTC, on one line."""
 
     # UTC like the JSON lines, so the two formats of one deployment read the same clock.
     converter = time.gmtime
@@ -31,6 +56,19 @@ class TextFormatter(logging.Formatter):
             fmt="%(asctime)s.%(msecs)03d %(levelname)s %(name)s %(message)s",
             datefmt="%Y-%m-%d %H:%M:%S",
         )
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """Return the line for `record`, its message's control characters escaped."""
+        message = record.message
+        record.message = escape_control_characters(message)
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = message
+
+    def formatException(self, exc_info: Any) -> str:
+        """Return the traceback, on its own lines, with every other control character escaped."""
+        return escape_control_characters(super().formatException(exc_info), keep_line_feeds=True)
 
 
 class JsonFormatter(logging.Formatter):

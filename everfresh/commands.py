@@ -3,12 +3,18 @@ passwords, pruning, watch."""
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import TypeVar
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from config import CONFIGURATION_ERROR_EXIT_STATUS, DEVELOPMENT_DATABASE_URL, ConfigurationError
 from everfresh import database
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password, password_problem, words_of
@@ -23,9 +29,27 @@ from everfresh.tenancy import find_in_company
 from everfresh.web.display_names import normalise_name
 from everfresh.web.validation import normalise_email
 
+CommandT = TypeVar("CommandT", bound=Callable[..., object])
+
+
+def using_the_database(command: CommandT) -> CommandT:
+    """Make a command say which database it works on, and stop in one line if it cannot."""
+
+    @functools.wraps(command)
+    def announced(*args: object, **kwargs: object) -> object:
+        # Said first: a shell that forgot to load the env file is about to write elsewhere.
+        uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        note = " (DATABASE_URL is not set)" if uri == DEVELOPMENT_DATABASE_URL else ""
+        click.echo(f"Using the database {database.describe_database(current_app)}{note}.")
+        database.check_connection()
+        return command(*args, **kwargs)
+
+    return announced  # type: ignore[return-value]
+
 
 @click.command("init-db")
 @with_appcontext
+@using_the_database
 def init_db_command() -> None:
     """Create or upgrade the database schema; safe to run again."""
     try:
@@ -71,6 +95,7 @@ def remove_demo_command() -> None:
     help="ISO 4217 code of the currency its prices are in, e.g. EUR.",
 )
 @with_appcontext
+@using_the_database
 @refused_with_demo_logins_in_production
 def create_company_command(name: str, timezone: str, currency: str) -> None:
     """Create a company (a tenant), the first step of a new installation."""
@@ -100,6 +125,7 @@ def create_company_command(name: str, timezone: str, currency: str) -> None:
 @click.option("--customer", "customer_id", help="The Customer id a customer user books for.")
 @click.password_option(help="Prompted for when left out.")
 @with_appcontext
+@using_the_database
 @refused_with_demo_logins_in_production
 def create_user_command(
     email: str,
@@ -208,20 +234,22 @@ def prune_command() -> None:
 
 
 @click.command("watch")
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="Server base URL.")
+@click.option("--url", help="Server base URL [default: EVERFRESH_URL, else http:// and BIND].")
 @click.option("--token", help="An access token (staff, admin or superadmin).")
 @click.option("--email", help="Log in as this user; the password is prompted for.")
 @click.option("--company-id", help="A superadmin's choice of one company's events.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event line.")
 def watch_command(
-    url: str, token: str | None, email: str | None, company_id: str | None, as_json: bool
+    url: str | None, token: str | None, email: str | None, company_id: str | None, as_json: bool
 ) -> None:
     """Print a running server's live booking events, one line each, until Ctrl-C."""
     if (token is None) == (email is None):
         raise click.UsageError("Pass either --token or --email.")
     # Imported here, not at the top: every server worker registers these commands, and the
     # HTTP client it needs costs each worker about 5 MB that only this command uses.
-    from everfresh.sse.watcher import watch
+    from everfresh.sse.watcher import base_url_for, watch
+
+    url = url or current_app.config["EVERFRESH_URL"] or base_url_for(current_app.config["BIND"])
 
     try:
         watch(url, token, email, company_id, as_json)
@@ -230,8 +258,34 @@ def watch_command(
         sys.exit(0)
 
 
+def _refuse_in_one_line(database_url: str) -> None:
+    # Replaces the traceback of any command, Flask's own and plugins' (`db upgrade`) included,
+    # that stops over a setting or a database it cannot use; a bug keeps its traceback.
+    report_bug = sys.excepthook
+
+    def report(
+        kind: type[BaseException], error: BaseException, trace: TracebackType | None
+    ) -> None:
+        problem = database.problem_with(error, database_url)
+        if isinstance(error, ConfigurationError):
+            problem = " ".join(str(error).split("\n"))
+        if problem is None:
+            report_bug(kind, error, trace)
+            return
+        sys.stderr.write(f"EverFresh: {problem}\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        # Past the exception hook the interpreter would exit with 1; a refusal exits with 2.
+        os._exit(CONFIGURATION_ERROR_EXIT_STATUS)
+
+    sys.excepthook = report
+
+
 def init_app(app: Flask) -> None:
-    """Register the commands on `app`."""
+    """Register the commands on `app`; in the `flask` command, report refusals in one line."""
+    if click.get_current_context(silent=True) is not None:
+        # Only the `flask` command loads the app inside a click context: not gunicorn, not tests.
+        _refuse_in_one_line(app.config["SQLALCHEMY_DATABASE_URI"])
     for command in (
         init_db_command,
         seed_demo_command,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -14,9 +15,10 @@ from flask import Flask
 from sqlalchemy import Engine, event, text
 from sqlalchemy import inspect as inspect_database
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.pool import Pool
 
-from config import BASE_DIR
+from config import BASE_DIR, ConfigurationError, mask_database_url
 from everfresh.eventlog.partitions import ensure_partitions, include_name
 from everfresh.extensions import db, migrate
 from everfresh.metrics import DATABASE_CONNECTIONS_IN_USE
@@ -121,9 +123,103 @@ def _count_detach(_dbapi_connection: Any, _record: Any) -> None:
     DATABASE_CONNECTIONS_IN_USE.dec()
 
 
+class DatabaseUnusable(ConfigurationError):
+    """The database DATABASE_URL names is missing, unreachable, or refuses EverFresh's login."""
+
+
+# How PostgreSQL and libpq word the refusals an operator fixes in DATABASE_URL or the server:
+# at connection time psycopg carries no SQLSTATE, only the server's FATAL message.
+_MISSING_DATABASE = re.compile(r'database ".*" does not exist')
+_WRONG_PASSWORD = re.compile(r"password authentication failed|no password supplied")
+_LOGIN_REFUSED = re.compile(
+    r'role ".*" does not exist|no pg_hba\.conf entry|not permitted to log in'
+)
+# Any other failure to open a connection: nothing answered, or not as PostgreSQL would.
+_UNREACHABLE = re.compile(r"connection failed|connection to server|resolve host|timeout expired")
+_MISSING_TABLE = re.compile(r"no such table|relation .* does not exist")
+
+
+def problem_with(error: BaseException, database_url: str) -> str | None:
+    """Return one line on why `error` kept EverFresh from the database and what to do about it.
+
+    None when `error` is not a problem an operator fixes in DATABASE_URL, the database server
+    or the schema: a bug keeps its traceback.
+    """
+    if not isinstance(error, OperationalError | ProgrammingError):
+        return None
+    setting = f"DATABASE_URL ({mask_database_url(database_url)})"
+    url = make_url(database_url)
+    reason = " ".join(str(error.orig if isinstance(error, DBAPIError) else error).split())
+    if _MISSING_TABLE.search(reason):
+        return (
+            f"The database of {setting} has no EverFresh schema yet: "
+            "run `flask --app wsgi init-db` first."
+        )
+    if isinstance(error, ProgrammingError):
+        return None
+    if url.get_backend_name() == "sqlite":
+        return (
+            f"{setting}: SQLite cannot open the file ({reason}): create its directory, "
+            "or correct the path."
+        )
+    user = url.username or "the connecting user"
+    server_says = reason.split("FATAL:", 1)[-1].strip()
+    if _MISSING_DATABASE.search(reason):
+        return (
+            f"{setting} names a database that does not exist: create it "
+            f"(`createdb --owner={user} {url.database}` as the postgres user, see the "
+            "README's Production section), or correct the name."
+        )
+    if _WRONG_PASSWORD.search(reason):
+        return (
+            f"{setting}: PostgreSQL refused the password of role {user}: correct the password "
+            f"in DATABASE_URL, or set the role's (`ALTER ROLE {user} PASSWORD '...'`)."
+        )
+    if _LOGIN_REFUSED.search(reason):
+        return (
+            f"{setting}: PostgreSQL refused the login ({server_says}): create the role "
+            f"(`createuser --pwprompt {user}` as the postgres user), or allow it in pg_hba.conf."
+        )
+    if _UNREACHABLE.search(reason):
+        address = (url.host or "its local socket") + (f":{url.port}" if url.port else "")
+        cause = reason if "resolve host" in reason else reason.rsplit("failed: ", 1)[-1]
+        # libpq's hint ("Is the server running ...?") is what the advice below says.
+        cause = cause.split(" Is the server running", 1)[0]
+        return (
+            f"{setting}: cannot connect to PostgreSQL at {address} ({cause}): start the "
+            "server, or correct the host and port in DATABASE_URL."
+        )
+    return None
+
+
+def check_connection() -> None:
+    """Open one connection to the database, or raise DatabaseUnusable saying why in one line."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (OperationalError, ProgrammingError) as error:
+        problem = problem_with(error, db.engine.url.render_as_string(hide_password=False))
+        if problem is None:
+            raise
+        raise DatabaseUnusable(problem) from None
+
+
+def describe_database(app: Flask) -> str:
+    """Return the database `app` uses, for an operator to read: its URL, the password masked."""
+    return mask_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
 def init_app(app: Flask) -> None:
     """Bind the database and migrations to `app` with engine options for its database."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        # Only production leaves it empty: development falls back to a SQLite file.
+        raise ConfigurationError(
+            "DATABASE_URL is not set, and production does not fall back to the development "
+            "SQLite file: set it (e.g. postgresql+psycopg://everfresh:PASSWORD@127.0.0.1:5432/"
+            "everfresh), or load the env file first: set -a; . /etc/everfresh/everfresh.env; "
+            "set +a"
+        )
     app.config.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS",
         engine_options(

@@ -21,6 +21,7 @@ DATABASE_UNAVAILABLE = (
 )
 # How soon a client should try again while the database is unavailable.
 DATABASE_RETRY_AFTER_SECONDS = 5
+RECURSION_MESSAGE = "The request is nested too deeply to process."
 
 
 class ValidationFailed(UnprocessableEntity):
@@ -90,6 +91,14 @@ def handle_database_unavailable(error: Exception) -> Response:
     )
 
 
+def handle_recursion_error(error: RecursionError) -> Response:
+    """Answer 400 for input nested too deeply to process, whichever walk over it gave up."""
+    # The JSON depth check refuses deep bodies before they are parsed; this is the net under
+    # any other input that reaches a recursive walk. Logged once, without a trace.
+    log.warning("Request refused: input nested too deeply to process (%s)", error)
+    return error_response(400, RECURSION_MESSAGE)
+
+
 def handle_unexpected_exception(error: Exception) -> Response:
     """Log an unexpected failure and answer 500 without revealing a stack trace."""
     log.exception("Unhandled error", exc_info=error)
@@ -101,4 +110,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, handle_database_unavailable)
+    app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected_exception)

@@ -430,15 +430,28 @@ class PrivatePostgres:
     initdb refuses to run as root, so as root the server runs as the `postgres` user.
     """
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, password: str | None = None) -> None:
         self.bin_dir = bin_dir
         self.port = free_port()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        login = "postgres" if password is None else f"postgres:{password}"
+        self.url = f"postgresql+psycopg://{login}@127.0.0.1:{self.port}/postgres"
         self.data_dir = Path(tempfile.mkdtemp(prefix="everfresh-pg-"))
         self.log_path = self.data_dir.with_name(self.data_dir.name + ".log")
         if os.geteuid() == 0:
             shutil.chown(self.data_dir, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust")
+        authentication = ["--auth=trust"]
+        password_file = self.data_dir.with_name(self.data_dir.name + ".password")
+        if password is not None:
+            # Over TCP the password is checked; the local socket stays open to pg_ctl.
+            password_file.write_text(password)
+            if os.geteuid() == 0:
+                shutil.chown(password_file, "postgres", "postgres")
+            authentication = ["--auth-local=trust", "--auth-host=scram-sha-256"]
+            authentication.append(f"--pwfile={password_file}")
+        try:
+            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", *authentication)
+        finally:
+            password_file.unlink(missing_ok=True)
 
     def _run(self, program: str, *args: str, check: bool = True) -> int:
         command = [str(self.bin_dir / program), *args]

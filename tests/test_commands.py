@@ -129,8 +129,9 @@ def test_init_db_creates_the_schema_and_is_idempotent(fresh_app):
         db.session.commit()
     second = runner.invoke(args=["init-db"])
 
-    assert (first.exit_code, first.output) == (0, "Database schema is up to date.\n")
-    assert (second.exit_code, second.output) == (0, "Database schema is up to date.\n")
+    done = f"{using(fresh_app)}Database schema is up to date.\n"
+    assert (first.exit_code, first.output) == (0, done)
+    assert (second.exit_code, second.output) == (0, done)
     assert SCHEMA_TABLES <= tables
     with fresh_app.app_context():
         assert db.session.scalars(db.select(Company.name)).all() == ["Survivor"]
@@ -316,6 +317,11 @@ def _company_id(name: str) -> str:
 # --- create-user ----------------------------------------------------------------------------
 
 
+def using(app: Flask) -> str:
+    """Return the line a command that writes to the database starts with."""
+    return f"Using the database {app.config['SQLALCHEMY_DATABASE_URI']}.\n"
+
+
 def create_user(runner, *options: str):
     """Invoke create-user with the given options."""
     return runner.invoke(args=["create-user", *options])
@@ -338,7 +344,7 @@ def test_create_user_makes_a_user_who_can_log_in(app, runner, client, tenants):
 
     assert result.exit_code == 0, result.output
     user = login(client, "new.admin@everfresh.test", "correct-horse")
-    assert result.output == f"Created admin new.admin@everfresh.test ({user['id']}).\n"
+    assert result.output == f"{using(app)}Created admin new.admin@everfresh.test ({user['id']}).\n"
     assert (user["name"], user["role"], user["company_id"], user["active"]) == (
         "New Admin",
         "admin",
@@ -436,7 +442,7 @@ def test_create_user_refuses_bad_options(app, runner, options, message):
         )
 
 
-def test_create_user_refuses_a_taken_email(runner, counts):
+def test_create_user_refuses_a_taken_email(app, runner, counts):
     before = counts()
 
     result = create_user(
@@ -446,7 +452,9 @@ def test_create_user_refuses_a_taken_email(runner, counts):
     )
 
     assert result.exit_code == 1
-    assert result.output == "Error: A user with email staff@everfresh.test already exists.\n"
+    assert result.output == (
+        f"{using(app)}Error: A user with email staff@everfresh.test already exists.\n"
+    )
     assert counts() == before
 
 

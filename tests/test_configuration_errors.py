@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+import socket
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.live import JWT_TEST_KEY, LiveServer, run_flask
+from tests.live import JWT_TEST_KEY, LiveServer, PrivatePostgres, free_port, run_flask
 
 pytestmark = pytest.mark.process
 
 STRONG_KEY = JWT_TEST_KEY
 KEY_ADVICE = (
     'Set it to a random value, e.g. `python -c "import secrets; print(secrets.token_hex(32))"`.'
+)
+DATABASE_URL_FORMS = (
+    "DATABASE_URL must be postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE or "
+    "sqlite:////ABSOLUTE/PATH, got"
 )
 
 # (environment, the setting the refusal must name, the refusal's message)
@@ -69,6 +77,36 @@ BAD_CONFIGURATIONS = [
         "every log (gunicorn's and nginx's) and set LOG_QUERY_STRINGS=false, or set "
         "SSE_QUERY_TOKEN=false.",
     ),
+    (
+        {"DATABASE_URL": "postgres://everfresh:s3cret@127.0.0.1:5432/everfresh"},
+        "DATABASE_URL",
+        f"{DATABASE_URL_FORMS} 'postgres://everfresh:***@127.0.0.1:5432/everfresh' "
+        "(SQLAlchemy knows no postgres://, write postgresql+psycopg://)",
+    ),
+    (
+        {"DATABASE_URL": "everfresh:s3cret@127.0.0.1/everfresh"},
+        "DATABASE_URL",
+        f"{DATABASE_URL_FORMS} 'everfresh:***@127.0.0.1/everfresh' (no scheme)",
+    ),
+    (
+        {"DATABASE_URL": "mysql+pymysql://everfresh:s3cret@127.0.0.1/everfresh"},
+        "DATABASE_URL",
+        f"{DATABASE_URL_FORMS} 'mysql+pymysql://everfresh:***@127.0.0.1/everfresh' "
+        "(no driver for mysql+pymysql:// here)",
+    ),
+    (
+        {"DATABASE_URL": "postgresql+psycopg://everfresh@127.0.0.1:port/everfresh"},
+        "DATABASE_URL",
+        f"{DATABASE_URL_FORMS} 'postgresql+psycopg://everfresh@127.0.0.1:port/everfresh' "
+        "(a port that is not a number from 0 to 65535)",
+    ),
+    (
+        {"EVERFRESH_ENV": "production", "JWT_SECRET_KEY": STRONG_KEY, "DATABASE_URL": ""},
+        "DATABASE_URL",
+        "DATABASE_URL is not set, and production does not fall back to the development SQLite "
+        "file: set it (e.g. postgresql+psycopg://everfresh:PASSWORD@127.0.0.1:5432/everfresh), "
+        "or load the env file first: set -a; . /etc/everfresh/everfresh.env; set +a",
+    ),
 ]
 IDS = [
     "bad-type",
@@ -79,6 +117,11 @@ IDS = [
     "bad-log-level",
     "bad-rate-limit",
     "query-token-with-logged-query-strings",
+    "database-url-postgres-scheme",
+    "database-url-without-scheme",
+    "database-url-unknown-driver",
+    "database-url-bad-port",
+    "production-without-database-url",
 ]
 
 
@@ -161,4 +204,126 @@ def test_several_workers_without_redis_are_refused_in_one_line(tmp_path):
         "EverFresh: refusing to start 2 workers without REDIS_URL. The in-process broker only "
         "reaches streams in its own worker, so bookings would be lost across workers. Set "
         "REDIS_URL, or run one worker (WEB_CONCURRENCY=1)."
+    )
+
+
+# --- A database that cannot be used -------------------------------------------------------------
+
+# Every command an operator runs against the database, and gunicorn's boot.
+DATABASE_COMMANDS = [
+    ("init-db",),
+    ("create-company", "Acme Cleaning"),
+    ("create-user", "--email", "a@acme.example", "--name", "A", "--role", "superadmin"),
+    ("remove-demo",),
+    ("prune",),
+    ("db", "current"),
+]
+
+
+@pytest.fixture
+def password_postgres() -> Iterator[PrivatePostgres]:
+    """Run a PostgreSQL server of the test's own that checks passwords over TCP."""
+    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bin_dirs:
+        pytest.skip("PostgreSQL's server programs (initdb, pg_ctl) are not installed")
+    server = PrivatePostgres(bin_dirs[-1].parent, password="the-right-password")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture(params=["missing-database", "refused-connection", "wrong-password"])
+def unusable_database(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """Return a DATABASE_URL that cannot be used, and the one line that must say so."""
+    if request.param == "missing-database":
+        server = make_url(request.getfixturevalue("postgres_url"))
+        name = f"everfresh_missing_{uuid.uuid4().hex[:12]}"
+        url = server.set(database=name, password="s3cret").render_as_string(hide_password=False)
+        masked = url.replace("s3cret", "***")
+        user = server.username
+        return url, (
+            f"EverFresh: DATABASE_URL ({masked}) names a database that does not exist: create it "
+            f"(`createdb --owner={user} {name}` as the postgres user, see the README's "
+            "Production section), or correct the name."
+        )
+    if request.param == "refused-connection":
+        port = free_port()
+        url = f"postgresql+psycopg://everfresh:s3cret@127.0.0.1:{port}/everfresh"
+        return url, (
+            f"EverFresh: DATABASE_URL (postgresql+psycopg://everfresh:***@127.0.0.1:{port}/"
+            f"everfresh): cannot connect to PostgreSQL at 127.0.0.1:{port} (Connection refused): "
+            "start the server, or correct the host and port in DATABASE_URL."
+        )
+    server = request.getfixturevalue("password_postgres")
+    url = server.url.replace("the-right-password", "s3cret")
+    masked = url.replace("s3cret", "***")
+    return url, (
+        f"EverFresh: DATABASE_URL ({masked}): PostgreSQL refused the password of role postgres: "
+        "correct the password in DATABASE_URL, or set the role's "
+        "(`ALTER ROLE postgres PASSWORD '...'`)."
+    )
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=[c[0] for c in DATABASE_COMMANDS])
+def test_a_flask_command_says_in_one_line_why_it_cannot_use_the_database(
+    tmp_path, unusable_database, command
+):
+    url, line = unusable_database
+
+    password = ("--password", "a-long-enough-password") if command[0] == "create-user" else ()
+
+    result = flask_command(tmp_path, {"DATABASE_URL": url}, *command, *password)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"{line}\n"
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_command_on_a_database_without_schema_says_to_run_init_db(tmp_path):
+    database = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+    result = flask_command(tmp_path, {"DATABASE_URL": database}, "create-company", "Acme")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"EverFresh: The database of DATABASE_URL ({database}) has no EverFresh schema yet: "
+        "run `flask --app wsgi init-db` first.\n"
+    )
+
+
+@pytest.mark.live
+def test_gunicorn_says_in_one_line_why_it_cannot_use_the_database(tmp_path, unusable_database):
+    url, line = unusable_database
+
+    status, output = refused_server(tmp_path, {"DATABASE_URL": url})
+
+    assert status == 2
+    assert "Traceback" not in output
+    naming = [entry for entry in output.splitlines() if "DATABASE_URL" in entry]
+    assert len(naming) == 1, output
+    assert naming[0].endswith(line)
+    assert "s3cret" not in output
+
+
+# --- A taken address ----------------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_gunicorn_refuses_a_taken_address_in_one_line_naming_bind(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        status, output = refused_server(tmp_path, {"BIND": f"127.0.0.1:{port}"})
+
+    assert status == 2
+    assert "Traceback" not in output
+    assert "Can't connect" not in output and "Connection in use" not in output
+    assert output.splitlines()[-1] == (
+        f"EverFresh: BIND=127.0.0.1:{port}: cannot listen on 127.0.0.1:{port}, another process "
+        f"listens there (`ss -ltnp 'sport = :{port}'` names it). Stop it, or set BIND to a free "
+        "address."
     )

@@ -110,8 +110,12 @@ def current_revision(app: Flask) -> str | None:
 
 def test_init_db_builds_the_models_schema_and_is_idempotent(empty_app: Flask) -> None:
     """Two init-db runs on an empty database leave exactly the models' schema, at head."""
-    assert init_db(empty_app) == "Database schema is up to date.\n"
-    assert init_db(empty_app) == "Database schema is up to date.\n"
+    done = (
+        f"Using the database {empty_app.config['SQLALCHEMY_DATABASE_URI']}.\n"
+        "Database schema is up to date.\n"
+    )
+    assert init_db(empty_app) == done
+    assert init_db(empty_app) == done
 
     assert schema_differences(empty_app) == []
     assert current_revision(empty_app) == HEAD
@@ -190,7 +194,9 @@ def test_init_db_works_from_any_directory(tmp_path: Path) -> None:
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
-        assert result.stdout == "Database schema is up to date.\n"
+        assert result.stdout == (
+            f"Using the database {database_url}.\nDatabase schema is up to date.\n"
+        )
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
     assert current_revision(app) == HEAD

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import time
 
 import pytest
 
+from everfresh.web import json_depth
 from everfresh.web.json_depth import MAX_DEPTH, nesting_depth_exceeds
 from tests.assertions import assert_error
 
 TOO_DEEP = f"The JSON body is nested too deeply (at most {MAX_DEPTH} levels)."
+NOT_UTF8 = "The JSON body must be encoded as UTF-8 (RFC 8259)."
+TOO_DEEP_TO_PROCESS = "The request is nested too deeply to process."
+# The second attack's body: a character whose UTF-16 form holds a quote byte, then depth.
+FOR_ALL_THEN_DEEP = '["\u2200", ' + "[" * 3000 + "]" * 3000 + "]"
 
 
 def nested(depth: int, opener: str = "[", closer: str = "]") -> str:
@@ -70,6 +76,50 @@ def test_deeply_nested_json_is_400_before_and_after_login(client, login_as, capl
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32"]
+)
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [("/auth/login", None), ("/no-such-route", None), ("/bookings", "staff")],
+)
+def test_json_in_another_encoding_than_utf8_is_400_before_and_after_login(
+    client, login_as, caplog, encoding, path, role
+):
+    headers = login_as(role) if role else {}
+
+    response = client.post(
+        path,
+        data=FOR_ALL_THEN_DEEP.encode(encoding),
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert_error(response, 400, "Bad Request", NOT_UTF8)
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf"], ids=["plain", "byte-order-mark"])
+def test_utf8_json_reaches_the_view(client, prefix):
+    body = json.dumps({"email": "admin@everfresh.test", "password": "\u2200 wrong"}).encode()
+
+    response = client.post("/auth/login", data=prefix + body, content_type="application/json")
+
+    assert_error(response, 401, "Unauthorized", "Invalid email or password.")
+
+
+def test_a_recursion_error_anywhere_is_400_without_a_trace(client, monkeypatch, caplog):
+    # As if the depth scan missed a deep body: the parser's RecursionError must not be a 500.
+    monkeypatch.setattr(json_depth, "nesting_depth_exceeds", lambda body: False)
+
+    response = client.post(
+        "/auth/login", data="[" * 20_000 + "]" * 20_000, content_type="application/json"
+    )
+
+    assert_error(response, 400, "Bad Request", TOO_DEEP_TO_PROCESS)
+    assert "Traceback" not in caplog.text
+
+
 def test_nesting_within_the_limit_reaches_the_view(client):
     body = {"email": "admin@everfresh.test", "password": json.loads(nested(MAX_DEPTH - 1))}
 
@@ -90,6 +140,27 @@ def test_deeply_nested_json_sent_to_gunicorn_is_400_and_logs_no_trace(live_serve
     assert (before_login.status, before_login.body) == (400, expected)
     assert (after_login.status, after_login.body) == (400, expected)
     assert "Traceback" not in server.log()
+
+
+def test_utf16_json_sent_to_gunicorn_is_400_and_logs_no_trace(live_server):
+    server = live_server()
+    body = FOR_ALL_THEN_DEEP.encode("utf-16-le")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(
+            "POST", "/auth/login", body=body, headers={"Content-Type": "application/json"}
+        )
+        answer = connection.getresponse()
+        status, answered = answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+    assert (status, answered) == (
+        400,
+        {"error": {"code": 400, "name": "Bad Request", "message": NOT_UTF8}},
+    )
+    assert "Traceback" not in server.log()
+    assert "RecursionError" not in server.log()
 
 
 # --- Bodies that never arrive -----------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import sys
 import time
 
@@ -300,3 +301,101 @@ def test_in_text_every_line_gunicorn_writes_starts_with_a_timestamp(live_server)
     request_line = r".* INFO everfresh\.request GET /healthz 200 \d+\.\dms request_id=trace-me-2"
     assert len([line for line in lines if re.fullmatch(request_line, line)]) == 1
     assert any("gunicorn.access" in line and line.endswith(" trace-me-2") for line in lines)
+
+
+# --- Forged lines -------------------------------------------------------------------------------
+
+FORGED = "2026-11-30 23:59:01.123 INFO everfresh.request GET /auth/me 200 1.0ms request_id=forged"
+
+
+@pytest.mark.parametrize(
+    ("character", "escaped"),
+    [
+        ("\n", "\\x0a"),
+        ("\r", "\\x0d"),
+        ("\x1b", "\\x1b"),
+        ("\x00", "\\x00"),
+        ("\x07", "\\x07"),
+        ("\x7f", "\\x7f"),
+        ("\x85", "\\x85"),
+        ("\x9b", "\\x9b"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ],
+    ids=["LF", "CR", "ESC", "NUL", "BEL", "DEL", "NEL", "CSI", "LS", "PS"],
+)
+def test_a_text_line_escapes_every_control_character_of_its_values(character, escaped):
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, '"GET %s"', (f"/a{character}b",), None
+    )
+
+    line = TextFormatter().format(record)
+
+    assert line.endswith(f' gunicorn.access "GET /a{escaped}b"')
+    assert character not in line
+
+
+def test_a_text_line_keeps_printable_text_and_a_traceback_its_own_lines():
+    try:
+        raise RuntimeError("boom\x1b[31m")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "everfresh",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed for %s",
+            ("caf\u00e9 \u2200",),
+            sys.exc_info(),
+        )
+
+    first, *trace = TextFormatter().format(record).split("\n")
+
+    assert first.endswith(" ERROR everfresh failed for caf\u00e9 \u2200")
+    assert trace[0] == "Traceback (most recent call last):"
+    assert trace[-1] == "RuntimeError: boom\\x1b[31m"
+
+
+def forging_path() -> str:
+    """Return a percent-encoded path whose decoded form would write a line of its own."""
+    return "/no/such/page%0d%0a" + FORGED.replace(" ", "%20") + "%1b[2J%c2%85%7f"
+
+
+def send_raw(port: int, path: str) -> bytes:
+    """Send one GET with `path` exactly as given and return the raw answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.live
+def test_gunicorn_text_access_log_escapes_a_forged_line(live_server):
+    server = live_server(LOG_FORMAT="text", ACCESS_LOG="-")
+
+    answer = send_raw(server.port, forging_path())
+    server.request("GET", "/healthz", headers={"X-Request-ID": "after-forgery"})
+
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    lines = wait_for_lines(server, 3, "gunicorn.access")
+    assert any(line.endswith(" after-forgery") for line in lines)
+    assert not any(line.startswith(FORGED) for line in lines)
+    [access] = [line for line in lines if "gunicorn.access" in line and "no/such" in line]
+    assert f"/no/such/page\\x0d\\x0a{FORGED}\\x1b[2J" in access
+    assert "\x1b" not in server.log()
+
+
+@pytest.mark.live
+def test_gunicorn_json_access_log_stays_json_under_a_forged_line(live_server):
+    server = live_server(LOG_FORMAT="json", ACCESS_LOG="-")
+
+    send_raw(server.port, forging_path())
+    server.request("GET", "/healthz", headers={"X-Request-ID": "after-forgery"})
+
+    lines = wait_for_lines(server, 3, "gunicorn.access")
+    entries = [json.loads(line) for line in lines]
+    [access] = [entry for entry in entries if "no/such" in entry["message"]]
+    assert f"/no/such/page\r\n{FORGED}\x1b[2J" in access["message"]
+    assert not any(entry["message"].startswith(FORGED) for entry in entries)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -13,6 +15,8 @@ import httpx
 from httpx_sse import ServerSentEvent, connect_sse
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+# What each id in a booking event names, and where its name is read.
+NAMED = {"customer_id": "/customers", "service_id": "/services", "staff_id": "/staff"}
 # The server writes a heartbeat every 30 s by default; a connection silent for much longer
 # than that is dead even if TCP has not noticed, so it is dropped and reopened.
 READ_TIMEOUT_SECONDS = 75.0
@@ -23,6 +27,24 @@ MAX_RETRY_SECONDS = 30.0
 
 class WatchError(click.ClickException):
     """A problem retrying cannot fix: the command says it in one line and exits 1."""
+
+
+def base_url_for(bind: str) -> str:
+    """Return the URL a client on this host reaches a server listening on `bind` at."""
+    host, _, port = bind.rpartition(":")
+    if not host or bind.startswith(("unix:", "fd://")) or not port.isdecimal():
+        return DEFAULT_URL
+    # Listening on every address includes the loopback one.
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+    return f"http://{host}:{port}"
+
+
+def unreachable(url: str, error: Exception) -> WatchError:
+    """Return the one-line refusal for a server that cannot be reached at `url`."""
+    return WatchError(
+        f"Cannot connect to {url} ({str(error) or error.__class__.__name__}): pass the server's "
+        "address with --url, or set EVERFRESH_URL."
+    )
 
 
 class Credentials:
@@ -50,7 +72,7 @@ class Credentials:
         try:
             response = self._client.post(path, **kwargs)
         except httpx.TransportError as error:
-            raise WatchError(f"Cannot reach {self._client.base_url}: {error}") from None
+            raise unreachable(str(self._client.base_url), error) from None
         if response.status_code != 200:
             raise WatchError(f"{path} answered {response.status_code}: {error_message(response)}")
         return response.json()
@@ -64,7 +86,34 @@ def error_message(response: httpx.Response) -> str:
         return response.reason_phrase
 
 
-def describe(event: ServerSentEvent) -> str:
+class Names:
+    """Read the names of customers, services and staff once each, for lines people read."""
+
+    def __init__(self, client: httpx.Client, credentials: Credentials) -> None:
+        self._client = client
+        self._credentials = credentials
+        self._known: dict[str, str] = {}
+
+    def __call__(self, field: str, identifier: str | None) -> str:
+        """Return the quoted name `identifier` stands for, or `-` for none, or the id if unread."""
+        if not identifier:
+            return "-"
+        if identifier not in self._known:
+            self._known[identifier] = self._read(NAMED[field], identifier)
+        return self._known[identifier]
+
+    def _read(self, collection: str, identifier: str) -> str:
+        headers = {"Authorization": f"Bearer {self._credentials.access_token}"}
+        try:
+            response = self._client.get(f"{collection}/{identifier}", headers=headers)
+            name = response.json()["name"] if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            name = None
+        # Quoted as JSON, so a name with spaces stays one field and controls stay escaped.
+        return json.dumps(name, ensure_ascii=False) if isinstance(name, str) else identifier
+
+
+def describe(event: ServerSentEvent, names: Callable[[str, str | None], str]) -> str:
     """Return one readable line for a booking event (the raw data for any other event)."""
     try:
         data = event.json()
@@ -78,8 +127,9 @@ def describe(event: ServerSentEvent) -> str:
         str(data.get("scheduled_date", ""))[:10],
         str(data.get("scheduled_time_start", "")),
         str(data.get("status", "")),
-        f"customer={data.get('customer_id')}",
-        f"staff={data.get('staff_id') or '-'}",
+        f"customer={names('customer_id', data.get('customer_id'))}",
+        f"service={names('service_id', data.get('service_id'))}",
+        f"staff={names('staff_id', data.get('staff_id'))}",
     ]
     if data.get("changes"):
         words.append("changes=" + ",".join(data["changes"]))
@@ -113,6 +163,7 @@ class Watcher:
         self.show = show
         self.last_id: str | None = None
         self.retry_seconds = FIRST_RETRY_SECONDS
+        self.connected_once = False
 
     def run_forever(self) -> None:
         """Watch until interrupted; every reconnect resumes from the last id received."""
@@ -120,6 +171,9 @@ class Watcher:
             try:
                 self.watch_once()
             except httpx.TransportError as error:
+                if not self.connected_once:
+                    # Never reached: a wrong address, not an outage worth waiting out.
+                    raise unreachable(str(self.client.base_url), error) from None
                 note(f"Connection lost ({error.__class__.__name__}).")
             self.pause()
 
@@ -163,6 +217,7 @@ class Watcher:
             return
         if event.event == "message":
             # The greeting: the stream is open and everything from here on is live.
+            self.connected_once = True
             note(f"Connected to {self.client.base_url}; watching for events.")
             self.retry_seconds = FIRST_RETRY_SECONDS
         elif event.event == "server_shutdown":
@@ -190,8 +245,12 @@ def watch(
     url: str, token: str | None, email: str | None, company_id: str | None, as_json: bool
 ) -> None:
     """Print the live events of the server at `url` until interrupted, reconnecting as needed."""
+    # httpx logs every request at INFO: lines of its own among the events, one a name read.
+    for logger in ("httpx", "httpcore"):
+        logging.getLogger(logger).setLevel(logging.WARNING)
     timeout = httpx.Timeout(10.0, read=READ_TIMEOUT_SECONDS)
     with httpx.Client(base_url=url.rstrip("/"), timeout=timeout) as client:
         credentials = Credentials(client, token, email)
-        show = as_json_line if as_json else describe
+        names = Names(client, credentials)
+        show = as_json_line if as_json else functools.partial(describe, names=names)
         Watcher(client, credentials, company_id, show).run_forever()
