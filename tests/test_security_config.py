@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from everfresh.demo import DEMO_LOGIN_REFUSAL, remove_demo, seed_demo
 from everfresh.extensions import db
 from everfresh.signing_key import InsecureConfiguration, refuse_weak_key
 from everfresh.web.security_headers import DEFAULT_PAGE_POLICY, HEADERS
+from tests.faults import worker_pids
 from tests.live import (
     DEMO_PASSWORD,
     JWT_TEST_KEY,
@@ -29,6 +31,7 @@ from tests.live import (
     prepare_database,
     run_flask,
 )
+from tests.polling import wait_for
 
 STRONG_KEY = JWT_TEST_KEY
 SHORT_KEY = "is shorter than the 32 bytes a signing key needs"
@@ -268,13 +271,31 @@ def test_outside_production_demo_logins_are_welcome(demo_database):
 
 
 @pytest.mark.live
+def _set_demo_logins_active(database_url: str, active: bool) -> None:
+    # As a restore from an old backup would: the demo logins active again behind the server.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, environment="testing")
+    with app.app_context():
+        if active:
+            db.session.execute(db.update(User).values(active=True))
+            db.session.commit()
+        else:
+            remove_demo()
+        db.engine.dispose()
+
+
 def test_a_worker_booted_while_the_database_was_down_refuses_demo_logins(private_postgres):
     prepare_database(private_postgres.url)
-    private_postgres.stop()
+    _set_demo_logins_active(private_postgres.url, False)
     server = production_server(private_postgres.url)
     try:
-        # The start-up check cannot look: the worker warns and serves.
         server.start()
+        _set_demo_logins_active(private_postgres.url, True)
+        private_postgres.stop()
+        (first,) = worker_pids(server)
+        os.kill(first, signal.SIGKILL)
+        # Its replacement boots while the database is down: its start-up check cannot look,
+        # so it warns and serves.
+        wait_for(lambda: "Could not check the database for demo logins" in server.log(), 30)
         private_postgres.start()
         logins = [
             server.request("POST", path, {"email": email, "password": DEMO_PASSWORD})
