@@ -43,6 +43,7 @@ class DemoCompany:
     name: str
     domain: str
     timezone: str
+    currency: str
     customers: tuple[str, ...]
     services: tuple[tuple[str, int, int], ...]
     with_customer_login: bool
@@ -53,6 +54,7 @@ DEMO_COMPANIES = (
         name="EverFresh Demo",
         domain="everfresh.test",
         timezone="Europe/London",
+        currency="GBP",
         customers=("Ada Lovelace",),
         services=(("Standard clean", 120, 9000), ("Deep clean", 240, 18000)),
         with_customer_login=True,
@@ -61,6 +63,7 @@ DEMO_COMPANIES = (
         name="BrightHome Demo",
         domain="brighthome.test",
         timezone="America/New_York",
+        currency="USD",
         customers=("Grace Hopper",),
         services=(("Standard clean", 120, 8500),),
         with_customer_login=False,
@@ -71,7 +74,7 @@ DEMO_COMPANIES = (
 def _company(spec: DemoCompany) -> Company:
     company = db.session.scalars(db.select(Company).where(Company.name == spec.name)).first()
     if company is None:
-        company = Company(name=spec.name, timezone=spec.timezone)
+        company = Company(name=spec.name, timezone=spec.timezone, currency=spec.currency)
         db.session.add(company)
         db.session.flush()
     return company

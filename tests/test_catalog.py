@@ -28,10 +28,40 @@ BODIES: dict[str, dict[str, Any]] = {
 MODELS = {"/customers": Customer, "/services": Service, "/staff": Staff, "/companies": Company}
 PREFIXES = {"/customers": "cust", "/services": "serv", "/staff": "staff", "/companies": "comp"}
 KEYS = {
-    "/customers": ["id", "company_id", "name", "email", "phone", "created_at"],
-    "/services": ["id", "company_id", "name", "duration_minutes", "price_cents", "created_at"],
-    "/staff": ["id", "company_id", "name", "user_id", "created_at"],
-    "/companies": ["id", "name", "timezone", "created_at"],
+    "/customers": [
+        "id",
+        "company_id",
+        "name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postcode",
+        "access_notes",
+        "active",
+        "created_at",
+    ],
+    "/services": [
+        "id",
+        "company_id",
+        "name",
+        "duration_minutes",
+        "price_cents",
+        "active",
+        "created_at",
+    ],
+    "/staff": ["id", "company_id", "name", "user_id", "active", "created_at"],
+    "/companies": ["id", "name", "timezone", "currency", "created_at"],
+}
+# What a new row holds beyond its creation body.
+DEFAULTS = {
+    "/customers": dict.fromkeys(
+        ["address_line1", "address_line2", "city", "postcode", "access_notes"]
+    )
+    | {"active": True},
+    "/services": {"active": True},
+    "/staff": {"user_id": None, "active": True},
 }
 CATALOG = ["/customers", "/services", "/staff"]
 
@@ -139,9 +169,7 @@ def test_admin_creates_in_own_company(client, login_as, tenants, ids_in_db, path
     assert list(body) == KEYS[path]
     assert re.fullmatch(rf"{PREFIXES[path]}_[0-7][0-9A-HJKMNP-TV-Z]{{25}}", body["id"])
     assert ISO_UTC_MS.fullmatch(body["created_at"])
-    expected = {**BODIES[path], "id": body["id"], "company_id": company_id}
-    if path == "/staff":
-        expected["user_id"] = None
+    expected = {**BODIES[path], **DEFAULTS[path], "id": body["id"], "company_id": company_id}
     assert {k: v for k, v in body.items() if k != "created_at"} == expected
     assert body["id"] in ids_in_db(MODELS[path], company_id)
     listed = client.get(f"{path}?limit=100", headers=login_as("admin")).get_json()["items"]
@@ -246,7 +274,7 @@ def test_superadmin_creates_a_company(client, login_as, ids_in_db):
     assert response.status_code == 201
     body = response.get_json()
     assert list(body) == KEYS["/companies"]
-    assert (body["name"], body["timezone"]) == ("SparkleCo", "UTC")
+    assert (body["name"], body["timezone"], body["currency"]) == ("SparkleCo", "UTC", "GBP")
     assert re.fullmatch(r"comp_[0-7][0-9A-HJKMNP-TV-Z]{25}", body["id"])
     assert ISO_UTC_MS.fullmatch(body["created_at"])
     assert body["id"] in ids_in_db(Company)
@@ -464,10 +492,12 @@ def test_superadmin_naming_unknown_company_is_404(client, login_as, path):
 def test_company_list_items(client, login_as, tenants):
     items = client.get("/companies", headers=login_as("superadmin")).get_json()["items"]
 
-    assert sorted((item["id"], item["name"], item["timezone"]) for item in items) == sorted(
+    assert sorted(
+        (item["id"], item["name"], item["timezone"], item["currency"]) for item in items
+    ) == sorted(
         [
-            (tenants["everfresh"].company_id, "EverFresh Demo", "Europe/London"),
-            (tenants["brighthome"].company_id, "BrightHome Demo", "America/New_York"),
+            (tenants["everfresh"].company_id, "EverFresh Demo", "Europe/London", "GBP"),
+            (tenants["brighthome"].company_id, "BrightHome Demo", "America/New_York", "USD"),
         ]
     )
     assert all(list(item) == KEYS["/companies"] for item in items)
@@ -731,7 +761,7 @@ def test_an_unknown_row_is_404(client, login_as, path):
 @pytest.mark.parametrize(
     ("path", "role", "status"),
     [
-        ("/customers", "customer", 403),
+        ("/customers", "customer", 200),
         ("/staff", "customer", 403),
         ("/services", "customer", 200),
     ],

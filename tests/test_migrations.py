@@ -24,6 +24,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from everfresh import create_app, database
+from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event
 from everfresh.eventlog.partitions import partition_name
@@ -254,6 +255,21 @@ def test_companies_from_before_time_zones_work_in_utc(empty_app: Flask) -> None:
         assert "timezone" not in columns
 
 
+def _add_old_company(name: str) -> str:
+    """Add a company as an earlier schema holds it, whatever columns came later; return its id."""
+    # Not through the model: it has the columns of the newest revision.
+    company_id = f"comp_{uuid.uuid4().hex[:26]}"
+    db.session.execute(
+        text(
+            "INSERT INTO companies (id, name, last_booking_number, last_event_sequence, "
+            "created_at) VALUES (:id, :name, 1000, 0, CURRENT_TIMESTAMP)"
+        ),
+        {"id": company_id, "name": name},
+    )
+    db.session.commit()
+    return company_id
+
+
 def _log_old_style_event(company_id: str, sequence: int) -> None:
     # As events were written before ids came from the counter: the column's own default.
     db.session.execute(
@@ -274,10 +290,7 @@ def test_commit_ordered_ids_continue_after_every_id_handed_out(empty_app: Flask)
     )
     with empty_app.app_context():
         flask_migrate.upgrade(revision=before)
-        company = Company(name="Counted")
-        db.session.add(company)
-        db.session.commit()
-        company_id = company.id
+        company_id = _add_old_company("Counted")
         for sequence in (1, 2, 3):
             _log_old_style_event(company_id, sequence)
         # Pruned: its id must still never come back.
@@ -304,10 +317,7 @@ def test_the_event_log_is_partitioned_by_day_with_its_rows_and_ids(empty_app: Fl
     before = "b3_sessions_valid_after"
     with empty_app.app_context():
         flask_migrate.upgrade(revision=before)
-        company = Company(name="Partitioned")
-        db.session.add(company)
-        db.session.commit()
-        company_id = company.id
+        company_id = _add_old_company("Partitioned")
         for sequence in (1, 2):
             Event.record(company_id, "booking_created", {"n": sequence})
             db.session.commit()
@@ -358,3 +368,54 @@ def test_init_db_makes_the_coming_days_partitions(empty_postgres_url: str) -> No
     with app.app_context():
         assert tomorrow in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_catalogue_rows_from_before_addresses_stay_active_and_companies_price_in_gbp(
+    empty_app: Flask,
+) -> None:
+    """Upgrading keeps every customer, service and staff member active, each company in GBP."""
+    before = "b4_partitioned_event_log"
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=before)
+        company_id = _add_old_company("Priced Before Currencies")
+        for statement in (
+            "INSERT INTO customers (id, company_id, name, created_at) "
+            "VALUES ('cust_old', :company_id, 'Old Customer', CURRENT_TIMESTAMP)",
+            "INSERT INTO services (id, company_id, name, duration_minutes, price_cents, created_at)"
+            " VALUES ('serv_old', :company_id, 'Old Service', 60, 5000, CURRENT_TIMESTAMP)",
+            "INSERT INTO staff (id, company_id, name, created_at) "
+            "VALUES ('staff_old', :company_id, 'Old Cleaner', CURRENT_TIMESTAMP)",
+        ):
+            db.session.execute(text(statement), {"company_id": company_id})
+        db.session.commit()
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        assert current_revision(empty_app) == HEAD
+        assert schema_differences(empty_app) == []
+        assert db.session.get(Company, company_id).currency == "GBP"
+        customer = db.session.get(Customer, "cust_old")
+        assert (customer.name, customer.active) == ("Old Customer", True)
+        assert [
+            customer.address_line1,
+            customer.address_line2,
+            customer.city,
+            customer.postcode,
+            customer.access_notes,
+        ] == [None] * 5
+        assert db.session.get(Service, "serv_old").active is True
+        assert db.session.get(Staff, "staff_old").active is True
+        db.session.remove()
+
+        flask_migrate.downgrade(revision=before)
+        assert current_revision(empty_app) == before
+        columns = {
+            table: {column["name"] for column in inspect(db.engine).get_columns(table)}
+            for table in ("companies", "customers", "services", "staff")
+        }
+        assert "currency" not in columns["companies"]
+        assert not {"address_line1", "city", "postcode", "access_notes", "active"} & (
+            columns["customers"] | columns["services"] | columns["staff"]
+        )
+        assert db.session.scalar(text("SELECT name FROM customers")) == "Old Customer"
+        db.session.remove()

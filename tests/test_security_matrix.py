@@ -158,8 +158,12 @@ MATRIX: dict[tuple[str, str], Row] = {
         statuses(401, 403, 201, 201, 201, 404),
         {"name": "Grace Hopper", "company_id": "{company}"},
     ),
+    # The demo customer user's own customer record.
     ("/customers/<customer_id>", "GET"): Row(
-        "/customers/{customer}", statuses(401, 403, 200, 200, 200, 404)
+        "/customers/{customer}", statuses(401, 200, 200, 200, 200, 404)
+    ),
+    ("/customers/<customer_id>", "PATCH"): Row(
+        "/customers/{customer}", statuses(401, 403, 200, 200, 200, 404), {"city": "London"}
     ),
     ("/services", "GET"): Row("/services" + OF_EVERFRESH, statuses(401, 200, 200, 200, 200, 404)),
     ("/services", "POST"): Row(
@@ -170,6 +174,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("/services/<service_id>", "GET"): Row(
         "/services/{service}", statuses(401, 200, 200, 200, 200, 404)
     ),
+    ("/services/<service_id>", "PATCH"): Row(
+        "/services/{service}", statuses(401, 403, 403, 200, 200, 404), {"price_cents": 9500}
+    ),
     ("/staff", "GET"): Row("/staff" + OF_EVERFRESH, statuses(401, 403, 200, 200, 200, 404)),
     ("/staff", "POST"): Row(
         "/staff",
@@ -178,6 +185,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("/staff/<staff_id>", "GET"): Row(
         "/staff/{staff_member}", statuses(401, 403, 200, 200, 200, 404)
+    ),
+    ("/staff/<staff_id>", "PATCH"): Row(
+        "/staff/{staff_member}", statuses(401, 403, 403, 200, 200, 404), {"name": "Renamed"}
     ),
     ("/bookings", "GET"): Row("/bookings" + OF_EVERFRESH, statuses(401, 200, 200, 200, 200, 404)),
     # Another company's customer in a new booking is a field error, as DESIGN.md §4 says.

@@ -60,13 +60,18 @@ def resolve_customer(user: User, fields: schemas.CreateBookingRequest) -> Custom
 
 
 def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) -> Service:
-    """Return the service, refusing one or a staff member from another company (422)."""
+    """Return the service, refusing one or a staff member from another company or deactivated."""
     problems = {}
     service = find_in_company(Service, fields.service_id, company_id)
     if service is None:
         problems["service_id"] = "No such service in this company."
-    if fields.staff_id is not None and find_in_company(Staff, fields.staff_id, company_id) is None:
+    elif not service.active:
+        problems["service_id"] = "This service is deactivated: it can no longer be booked."
+    staff = find_in_company(Staff, fields.staff_id, company_id)
+    if fields.staff_id is not None and staff is None:
         problems["staff_id"] = "No such staff member in this company."
+    elif staff is not None and not staff.active:
+        problems["staff_id"] = "This staff member is deactivated: choose another."
     if problems:
         raise ValidationFailed(problems)
     return service
@@ -77,6 +82,8 @@ def create_booking(
 ) -> Booking:
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
     customer = resolve_customer(user, fields)
+    if not customer.active:
+        raise ValidationFailed({"customer_id": "This customer is deactivated: no new bookings."})
     # Held until the booking is built: the session keeps only rows something refers to, and
     # the staff member's slot check reads the service's duration from it.
     service = check_same_company(customer.company_id, fields)

@@ -8,6 +8,7 @@ from functools import cache
 from sqlalchemy import String, Update, bindparam, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
+from everfresh.companies.currencies import DEFAULT_CURRENCY
 from everfresh.companies.timezones import DEFAULT_TIMEZONE
 from everfresh.extensions import db
 from everfresh.ids import prefixed_id
@@ -28,6 +29,10 @@ class Company(db.Model):
     # The IANA zone the company works in: bookings' dates and times are wall-clock times there.
     timezone: Mapped[str] = mapped_column(
         String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
+    # The ISO 4217 code of the currency its services' `price_cents` are in (its minor units).
+    currency: Mapped[str] = mapped_column(
+        String(3), default=DEFAULT_CURRENCY, server_default=DEFAULT_CURRENCY
     )
     # The last booking number handed out; bumped under a row lock so numbers never repeat.
     last_booking_number: Mapped[int] = mapped_column(default=FIRST_BOOKING_NUMBER - 1)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
+from everfresh.companies.currencies import DEFAULT_CURRENCY, check_currency, known_currencies
 from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone, known_timezones
 from everfresh.web.responses import Answer, Page, UtcTimestamp
 from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
@@ -17,6 +18,12 @@ TimezoneName = Annotated[
     AfterValidator(check_timezone),
     WithJsonSchema({"type": "string", "enum": sorted(known_timezones())}),
 ]
+CurrencyCode = Annotated[
+    str,
+    Field(max_length=3),
+    AfterValidator(check_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(known_currencies())}),
+]
 
 
 class CreateCompanyRequest(RequestModel):
@@ -24,6 +31,7 @@ class CreateCompanyRequest(RequestModel):
 
     name: CompanyName
     timezone: TimezoneName = DEFAULT_TIMEZONE
+    currency: CurrencyCode = DEFAULT_CURRENCY
 
 
 class UpdateCompanyRequest(UpdateRequest):
@@ -31,6 +39,7 @@ class UpdateCompanyRequest(UpdateRequest):
 
     name: Annotated[CompanyName | None, NotNull] = None
     timezone: Annotated[TimezoneName | None, NotNull] = None
+    currency: Annotated[CurrencyCode | None, NotNull] = None
 
 
 class Company(Answer):
@@ -41,6 +50,10 @@ class Company(Answer):
     timezone: str = Field(
         description="IANA time zone: bookings' dates and times are wall-clock times there.",
         examples=["Europe/London"],
+    )
+    currency: str = Field(
+        description="ISO 4217 code: services' `price_cents` are in its minor unit.",
+        examples=["GBP"],
     )
     created_at: UtcTimestamp
 

@@ -49,9 +49,9 @@ def get_company(company_id: str):
     errors=(409,),
 )
 def create_company():
-    """Create a company, working in `UTC` unless a time zone is given."""
+    """Create a company, working in `UTC` and `GBP` unless a time zone and currency are given."""
     fields = parse_body(schemas.CreateCompanyRequest)
-    company = Company(name=fields.name, timezone=fields.timezone)
+    company = Company(name=fields.name, timezone=fields.timezone, currency=fields.currency)
     db.session.add(company)
     # The unique name decides, also between concurrent requests.
     commit_or_conflict(NAME_TAKEN)
@@ -67,7 +67,7 @@ def create_company():
     errors=(404, 409),
 )
 def update_company(company_id: str):
-    """Rename a company or change the time zone its bookings are read in."""
+    """Rename a company, or change its bookings' time zone or its prices' currency."""
     changes = parse_body(schemas.UpdateCompanyRequest)
     company = db.session.get(Company, company_id)
     if company is None:
