@@ -326,8 +326,8 @@ def test_confirmations_cancellations_and_reschedules_show_live(
 
     patch(board, demo.admin, early, status="cancelled")
     browser("waitFor", selector=row(early, "#cancelled-list"), state="attached")
-    patch(board, demo.admin, done, status="in_progress")
-    patch(board, demo.admin, done, status="completed")
+    for status in ("confirmed", "in_progress", "completed"):
+        patch(board, demo.admin, done, status=status)
     browser("waitFor", selector=row(done, "#done-list"), state="attached")
     assert ids_in(browser, "#days li") == [late["booking_id"]]
     # The finished ones wait in collapsed sections.
@@ -603,6 +603,7 @@ def test_a_booking_turns_late_without_a_reload(
     browser("fastForward", ms=4 * 60 * 1000)
     browser("waitFor", selector=f"{row(booking)} .late")
     assert browser("text", selector=f"{row(booking)} .late") == "Late"
+    patch(board, demo.admin, booking, status="confirmed")
     patch(board, demo.admin, booking, status="in_progress")
     browser("waitFor", selector=f"{row(booking)} .late", state="detached")
 

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from everfresh.bookings.models import Booking, IdempotencyKey
+from everfresh.bookings.rules import last_bookable_date
 from everfresh.catalog.models import Customer, Service
 from everfresh.companies.models import Company
 from everfresh.eventlog.models import Event, EventCounter
@@ -35,6 +36,7 @@ BOOKING_KEYS = [
     "notes",
     "created_at",
     "updated_at",
+    "allowed_actions",
 ]
 ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # Marks a field left out of the request body altogether.
@@ -155,6 +157,8 @@ def test_create_answers_the_booking(book, tenants):
         "notes": "Ring twice.",
         "created_at": body["created_at"],
         "updated_at": body["created_at"],
+        # The demo staff member's login is linked to their Staff row.
+        "allowed_actions": ["assign_self", "confirm", "edit_notes"],
     }
     created_at = datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert abs(datetime.now(UTC) - created_at) < timedelta(minutes=1)
@@ -182,12 +186,18 @@ def test_booking_numbers_count_per_company(created):
 def test_created_booking_reads_back(client, login_as, created):
     body = created()
 
-    read = client.get(f"/bookings/{body['booking_id']}", headers=login_as("admin"))
+    read = client.get(f"/bookings/{body['booking_id']}", headers=login_as("staff"))
     listed = client.get("/bookings", headers=login_as("staff"))
+    by_admin = client.get(f"/bookings/{body['booking_id']}", headers=login_as("admin"))
 
     assert read.status_code == 200
     assert read.get_json() == body
     assert listed.get_json() == {"items": [body], "next_cursor": None}
+    # The same booking, with what an admin may do with it.
+    assert by_admin.get_json() == {
+        **body,
+        "allowed_actions": ["assign", "cancel", "confirm", "edit_notes", "reschedule"],
+    }
 
 
 def test_create_writes_one_event_with_the_documented_payload(created, events, tenants):
@@ -316,6 +326,20 @@ def test_customer_cannot_book_for_someone_else(book, written, tenants, other_cus
 
     assert invalid_fields(response) == {"customer_id": "You may only book for yourself."}
     assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("busy", [True, False])
+@pytest.mark.parametrize("staff", ["everfresh", "brighthome", "unknown"])
+def test_customers_do_not_choose_staff(book, created, written, tenants, busy, staff):
+    staff_id = UNKNOWN["staff_id"] if staff == "unknown" else tenants[staff].staff_id
+    if busy and staff == "everfresh":
+        created("admin", staff_id=staff_id)
+
+    response = book("customer", customer_id=OMIT, staff_id=staff_id)
+
+    # The same answer whether the staff member is busy, free, elsewhere or unknown.
+    assert invalid_fields(response) == {"staff_id": "Customers do not choose staff."}
+    assert written() == ((1, 1) if busy and staff == "everfresh" else (0, 0))
 
 
 @pytest.mark.parametrize("role", ["staff", "admin"])
@@ -542,6 +566,8 @@ def test_retry_with_same_key_and_body_replays_the_first_answer(book, written, ev
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
     assert second.mimetype == "application/json"
+    location = f"/bookings/{first.get_json()['booking_id']}"
+    assert first.headers["Location"] == second.headers["Location"] == location
     assert written() == (1, 1)
     assert len(events()) == 1
 
@@ -655,15 +681,15 @@ DAYS = {f"day{n}": in_days(n) for n in (1, 2, 5, 9, 10)}
 def schedule(created, client, login_as, tenants) -> dict[str, dict[str, Any]]:
     """Create EverFresh bookings on three dates with three statuses, and one at BrightHome."""
     made = {
-        "day1": created("staff", scheduled_date=DAYS["day1"]),
-        "day5": created("staff", scheduled_date=DAYS["day5"]),
-        "day10": created("staff", scheduled_date=DAYS["day10"]),
-        "bright": created("staff", "brighthome", scheduled_date=DAYS["day5"]),
+        "day1": created("admin", scheduled_date=DAYS["day1"]),
+        "day5": created("admin", scheduled_date=DAYS["day5"]),
+        "day10": created("admin", scheduled_date=DAYS["day10"]),
+        "bright": created("admin", "brighthome", scheduled_date=DAYS["day5"]),
     }
     for key, status in (("day5", "confirmed"), ("day10", "cancelled")):
         response = client.patch(
             f"/bookings/{made[key]['booking_id']}",
-            headers=login_as("staff"),
+            headers=login_as("admin"),
             json={"status": status},
         )
         assert response.status_code == 200
@@ -730,7 +756,8 @@ def test_list_pages_walk_every_booking_once(client, login_as, created):
 def test_company_users_see_only_their_companys_bookings(client, login_as, schedule):
     listed = client.get("/bookings", headers=login_as("staff", "brighthome")).get_json()
 
-    assert listed == {"items": [schedule["bright"]], "next_cursor": None}
+    as_staff = {**schedule["bright"], "allowed_actions": ["assign_self", "confirm", "edit_notes"]}
+    assert listed == {"items": [as_staff], "next_cursor": None}
 
 
 def test_superadmin_sees_every_company_or_one(client, login_as, schedule, tenants):
@@ -772,7 +799,7 @@ def test_other_companys_booking_is_404(client, login_as, created, role, company)
 
     assert_error(read, 404, "Not Found", "Booking not found.")
     assert_error(patched, 404, "Not Found", "Booking not found.")
-    unchanged = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("admin"))
+    unchanged = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
     assert unchanged.get_json() == booking
 
 
@@ -793,7 +820,8 @@ def test_unknown_booking_is_404(client, login_as, booking_id):
 
 
 def test_superadmin_reads_any_booking(client, login_as, created):
-    booking = created("staff", "brighthome")
+    # A superadmin may do with it what the company's admin may.
+    booking = created("admin", "brighthome")
 
     response = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("superadmin"))
 
@@ -813,8 +841,15 @@ def patch(client: FlaskClient, login_as) -> Callable[..., TestResponse]:
     return send
 
 
-@pytest.mark.parametrize("role", ["staff", "admin", "superadmin"])
-def test_staff_and_admin_change_the_status(created, patch, written, role):
+@pytest.mark.parametrize(
+    ("role", "next_actions"),
+    [
+        ("staff", ["assign_self", "edit_notes", "start"]),
+        ("admin", ["assign", "cancel", "edit_notes", "reschedule", "start"]),
+        ("superadmin", ["assign", "cancel", "edit_notes", "reschedule", "start"]),
+    ],
+)
+def test_staff_and_admin_change_the_status(created, patch, written, role, next_actions):
     booking = created()
 
     response = patch(booking["booking_id"], {"status": "confirmed"}, role)
@@ -822,10 +857,12 @@ def test_staff_and_admin_change_the_status(created, patch, written, role):
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "confirmed"
+    assert body["allowed_actions"] == next_actions
     assert body["updated_at"] >= booking["updated_at"]
     assert ISO_UTC_MS.fullmatch(body["updated_at"])
-    unchanged = {k: v for k, v in body.items() if k not in ("status", "updated_at")}
-    assert unchanged == {k: v for k, v in booking.items() if k not in ("status", "updated_at")}
+    changing = ("status", "updated_at", "allowed_actions")
+    unchanged = {k: v for k, v in body.items() if k not in changing}
+    assert unchanged == {k: v for k, v in booking.items() if k not in changing}
     # The creation's event and the change's.
     assert written() == (1, 2)
 
@@ -860,6 +897,7 @@ def test_reschedule(client, login_as, created, patch):
     response = patch(
         booking["booking_id"],
         {"scheduled_date": in_days(90), "scheduled_time_start": "08:30", "notes": "Moved."},
+        "admin",
     )
 
     assert response.status_code == 200
@@ -869,7 +907,7 @@ def test_reschedule(client, login_as, created, patch):
         "08:30",
         "Moved.",
     )
-    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("admin"))
     assert read.get_json() == body
 
 
@@ -905,6 +943,13 @@ def test_customer_may_not_patch(created, patch):
     assert_error(response, 403, "Forbidden", "Your role may not do this.")
 
 
+# The moves that take a new booking to each final status (tests/test_workflow.py has the rest).
+TO_FINAL = {
+    "completed": ["confirmed", "in_progress", "completed"],
+    "cancelled": ["cancelled"],
+}
+
+
 @pytest.mark.parametrize(
     ("final", "new"),
     [
@@ -917,13 +962,20 @@ def test_customer_may_not_patch(created, patch):
 )
 def test_final_status_cannot_change(client, login_as, created, patch, final, new):
     booking_id = created()["booking_id"]
-    assert patch(booking_id, {"status": final}).status_code == 200
+    for status in TO_FINAL[final]:
+        assert patch(booking_id, {"status": status}, "admin").status_code == 200
 
     response = patch(booking_id, {"status": new}, "admin")
 
-    assert_error(
-        response, 409, "Conflict", f"The booking is {final}; its status can no longer change."
-    )
+    assert response.status_code == 409
+    assert response.get_json() == {
+        "error": {
+            "code": 409,
+            "name": "Conflict",
+            "message": f"The booking is {final}; it can no longer change.",
+            "fields": {"status": f"A {final} booking is final."},
+        }
+    }
     read = client.get(f"/bookings/{booking_id}", headers=login_as("staff"))
     assert read.get_json()["status"] == final
 
@@ -1075,6 +1127,7 @@ def test_a_reschedule_may_not_start_in_the_past(client, login_as, created, patch
     response = patch(
         booking["booking_id"],
         {"scheduled_date": booking["scheduled_date"], "scheduled_time_start": "09:00"},
+        "admin",
     )
 
     assert invalid_fields(response) == {
@@ -1087,7 +1140,7 @@ def test_a_reschedule_may_not_start_in_the_past(client, login_as, created, patch
 @pytest.mark.parametrize(
     "body",
     [
-        {"status": "completed"},
+        {"status": "confirmed"},
         {"notes": "Left the key with the neighbour."},
         {"scheduled_date": "{scheduled_date}", "scheduled_time_start": "10:00"},
     ],
@@ -1097,10 +1150,144 @@ def test_a_booking_whose_start_has_passed_can_still_change_otherwise(created, pa
     clock("Europe/London", day_after(booking["scheduled_date"], 1), "12:00:00")
 
     response = patch(
-        booking["booking_id"], {name: value.format(**booking) for name, value in body.items()}
+        booking["booking_id"],
+        {name: value.format(**booking) for name, value in body.items()},
+        "admin",
     )
 
     assert response.status_code == 200
+
+
+# --- Rule: no start beyond the horizon, five years ahead on the company's calendar -----------
+
+
+def years_after(day: str, years: int) -> str:
+    """Return the YYYY-MM-DD date `years` after `day` (28 February for a 29th without match)."""
+    start = date.fromisoformat(day)
+    try:
+        return start.replace(year=start.year + years).isoformat()
+    except ValueError:
+        return start.replace(year=start.year + years, day=28).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("today", "last"),
+    [
+        (date(2027, 3, 15), date(2032, 3, 15)),
+        (date(2028, 2, 29), date(2033, 2, 28)),
+        (date(2031, 12, 31), date(2036, 12, 31)),
+    ],
+)
+def test_the_horizon_ends_five_years_after_today(today, last):
+    assert last_bookable_date(today) == last
+
+
+def horizon_refusal(zone: str, last: str) -> dict[str, str]:
+    """Return the 422's fields for a date beyond the horizon ending on `last`."""
+    message = f"Bookings open 5 years ahead: the last date open in {zone} is {last}."
+    return {"scheduled_date": message}
+
+
+# Days from the last open date, or a date at the end of the calendar.
+BEYOND = [(0, False), (1, True), (400, True), ("9999-12-31", True)]
+
+
+@pytest.mark.parametrize("role", ["customer", "staff", "admin"])
+@pytest.mark.parametrize(("after_last", "refused"), BEYOND)
+def test_a_booking_may_not_start_beyond_the_horizon(
+    book, written, clock, role, after_last, refused
+):
+    today = in_days(3)
+    clock("Europe/London", today, "12:00:30")
+    last = years_after(today, 5)
+    day = after_last if isinstance(after_last, str) else day_after(last, after_last)
+
+    fields = {"customer_id": OMIT} if role == "customer" else {}
+    response = book(role, scheduled_date=day, scheduled_time_start="23:59", **fields)
+
+    if not refused:
+        assert response.status_code == 201
+        return
+    assert invalid_fields(response) == horizon_refusal("Europe/London", last)
+    assert written() == (0, 0)
+
+
+# At noon UTC it is already tomorrow in Kiritimati (UTC+14) and still today in New York.
+@pytest.mark.parametrize(
+    ("zone", "days_ahead"), [("Pacific/Kiritimati", 1), ("America/New_York", 0)]
+)
+def test_the_horizon_counts_from_the_companys_today(book, in_zone, clock, zone, days_ahead):
+    in_zone("everfresh", zone)
+    noon_utc = in_days(3)
+    clock("UTC", noon_utc, "12:00:00")
+    last = years_after(day_after(noon_utc, days_ahead), 5)
+
+    on_last = book("staff", scheduled_date=last)
+    beyond = book("staff", scheduled_date=day_after(last, 1))
+
+    assert on_last.status_code == 201
+    assert invalid_fields(beyond) == horizon_refusal(zone, last)
+
+
+@pytest.mark.parametrize("assign", [False, True])
+@pytest.mark.parametrize(("after_last", "refused"), BEYOND)
+def test_a_reschedule_may_not_go_beyond_the_horizon(
+    client, login_as, created, patch, clock, tenants, assign, after_last, refused
+):
+    booking = created()
+    today = in_days(3)
+    clock("Europe/London", today, "12:00:30")
+    last = years_after(today, 5)
+    day = after_last if isinstance(after_last, str) else day_after(last, after_last)
+    change = {"scheduled_date": day}
+    if assign:
+        change["staff_id"] = tenants["everfresh"].staff_id
+
+    response = patch(booking["booking_id"], change, "admin")
+
+    if not refused:
+        assert response.status_code == 200
+        assert response.get_json()["scheduled_date"] == day
+        return
+    assert invalid_fields(response) == horizon_refusal("Europe/London", last)
+    read = client.get(f"/bookings/{booking['booking_id']}", headers=login_as("staff"))
+    assert read.get_json() == booking
+
+
+def test_a_booking_stored_beyond_the_horizon_must_move_before_it_is_assigned(
+    app, client, login_as, created, patch, tenants
+):
+    booking = created()
+    with app.app_context():
+        # As a booking made before dates were bounded could be.
+        db.session.get(Booking, booking["booking_id"]).scheduled_date = date(9999, 12, 31)
+        db.session.commit()
+
+    assigned = patch(booking["booking_id"], {"staff_id": tenants["everfresh"].staff_id}, "admin")
+    noted = patch(booking["booking_id"], {"notes": "Still here."})
+
+    assert list(invalid_fields(assigned)) == ["scheduled_date"]
+    assert noted.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("date_from=9999-12-31", []),
+        ("date_to=9999-12-31", ["booked"]),
+        ("date_from=0001-01-01", ["booked"]),
+        ("date_to=0001-01-01", []),
+        ("date_from=0001-01-01&date_to=9999-12-31", ["booked"]),
+    ],
+)
+def test_list_filters_take_any_calendar_date(client, login_as, created, query, expected):
+    # Filters only compare dates, so the ends of the calendar are fine and need no horizon.
+    made = {"booked": created()}
+
+    response = client.get(f"/bookings?{query}", headers=login_as("staff"))
+
+    assert response.status_code == 200
+    assert response.get_json() == {"items": [made[key] for key in expected], "next_cursor": None}
 
 
 # --- Rule: one staff member, one booking at a time --------------------------------------------
@@ -1204,7 +1391,7 @@ def test_a_booking_overlaps_across_midnight(created, book, tenants, one_hour_ser
 def test_cancelled_bookings_free_the_staff_member(created, book, patch, tenants):
     staff_id = tenants["everfresh"].staff_id
     first = created(staff_id=staff_id)
-    assert patch(first["booking_id"], {"status": "cancelled"}).status_code == 200
+    assert patch(first["booking_id"], {"status": "cancelled"}, "admin").status_code == 200
 
     response = book(staff_id=staff_id)
 
@@ -1266,7 +1453,7 @@ def test_an_update_may_not_double_book_a_staff_member(
 def test_a_booking_may_move_within_its_own_time(created, patch, tenants, one_hour_service):
     booking = created(service_id=one_hour_service, staff_id=tenants["everfresh"].staff_id)
 
-    response = patch(booking["booking_id"], {"scheduled_time_start": "10:30"})
+    response = patch(booking["booking_id"], {"scheduled_time_start": "10:30"}, "admin")
 
     assert response.status_code == 200
     assert response.get_json()["scheduled_time_start"] == "10:30"

@@ -100,6 +100,22 @@ def test_errors_are_described_with_the_one_error_shape(spec):
     assert "403" not in spec["paths"]["/services"]["get"]["responses"]
 
 
+def test_every_201_documents_its_location_header(spec):
+    created = [
+        (path, method, answers["201"])
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if "201" in (answers := operation["responses"])
+    ]
+
+    assert {(path, method) for path, method, _ in created} == {
+        (path, "post")
+        for path in ("/bookings", "/companies", "/customers", "/services", "/staff", "/users")
+    }
+    for _, _, answer in created:
+        assert answer["headers"]["Location"]["required"] is True
+
+
 def test_the_event_stream_is_described_with_its_frames(spec):
     stream = spec["paths"]["/sse/events"]["get"]
     content = stream["responses"]["200"]["content"]

@@ -11,9 +11,11 @@ from flask import current_app
 
 from everfresh.auth.models import Role, User
 from everfresh.bookings import schemas
+from everfresh.bookings.answers import booking_answer
 from everfresh.bookings.models import Booking, BookingStatus, IdempotencyKey
 from everfresh.bookings.numbering import claim_number_and_sequence
-from everfresh.bookings.rules import Slot, refuse_past_start, reserve_staff
+from everfresh.bookings.rules import Slot, check_start, reserve_staff
+from everfresh.bookings.workflow import Caller
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import load_company
 from everfresh.database import commit_keeping_loaded
@@ -25,7 +27,6 @@ from everfresh.metrics import BOOKINGS_CREATED
 from everfresh.signals import booking_created
 from everfresh.tenancy import company_scope, find_in_company, get_in_company
 from everfresh.timestamps import utcnow
-from everfresh.web.responses import serialise
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,14 @@ class IdempotencyClaim:
 
 
 def resolve_customer(user: User, fields: schemas.CreateBookingRequest) -> Customer:
-    """Return the customer the booking is for, enforcing who may book for whom (422 otherwise)."""
+    """Return the customer the booking is for, enforcing who may book for whom (422 otherwise).
+
+    Customers book for themselves and leave the staff member to the company.
+    """
     if user.role == Role.CUSTOMER:
+        if fields.staff_id is not None:
+            # The answer to a customer's choice would tell them when staff are busy.
+            raise ValidationFailed({"staff_id": "Customers do not choose staff."})
         if fields.customer_id not in (None, user.customer_id) or user.customer_id is None:
             raise ValidationFailed({"customer_id": "You may only book for yourself."})
         customer_id = user.customer_id
@@ -78,9 +85,10 @@ def check_same_company(company_id: str, fields: schemas.CreateBookingRequest) ->
 
 
 def create_booking(
-    user: User, fields: schemas.CreateBookingRequest, claim: IdempotencyClaim | None
+    caller: Caller, fields: schemas.CreateBookingRequest, claim: IdempotencyClaim | None
 ) -> Booking:
     """Write the booking and its event-log row in one transaction, then send `booking_created`."""
+    user = caller.user
     customer = resolve_customer(user, fields)
     if not customer.active:
         raise ValidationFailed({"customer_id": "This customer is deactivated: no new bookings."})
@@ -88,7 +96,7 @@ def create_booking(
     # the staff member's slot check reads the service's duration from it.
     service = check_same_company(customer.company_id, fields)
     company = load_company(customer.company_id)
-    refuse_past_start(company, fields.scheduled_date, fields.scheduled_time_start)
+    check_start(company, fields.scheduled_date, fields.scheduled_time_start)
     # Before the booking number: the staff row is always locked before the company row.
     reserve_staff(
         company,
@@ -122,7 +130,7 @@ def create_booking(
                 key=claim.key,
                 request_fingerprint=claim.fingerprint,
                 booking_id=booking.id,
-                response_body=json.dumps(serialise(schemas.Booking, booking)),
+                response_body=json.dumps(booking_answer(caller, booking)),
             )
         )
     commit_keeping_loaded()

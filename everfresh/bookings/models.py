@@ -44,7 +44,9 @@ class Booking(db.Model):
     status: Mapped[BookingStatus] = mapped_column(String(20), default=BookingStatus.PENDING)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set by the change itself, never on UPDATE: locking the row is a no-op UPDATE, and the
+    # event of a change carries exactly the value stored.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def to_event_payload(self) -> dict[str, Any]:
         """Serialise the booking as the customer's `booking_created` contract spells it."""

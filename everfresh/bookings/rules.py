@@ -1,7 +1,9 @@
-"""Enforce the booking rules: no start in the past, no staff member in two places at once."""
+"""Enforce the booking rules: a start neither past nor beyond the horizon, no staff member in two
+places at once."""
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +20,9 @@ from everfresh.timestamps import utcnow
 # A service lasts at most a day, and a daylight-saving change can stretch a day's wall clock
 # by an hour: a booking that overlaps another starts at most two calendar days before it.
 OVERLAP_WINDOW = timedelta(days=2)
+# How many years ahead of the company's today a booking may start. Dates are bounded so that
+# arithmetic on them never leaves the calendar (9999-12-31 plus a day was a 500).
+BOOKING_HORIZON_YEARS = 5
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,15 @@ class Slot:
     scheduled_time_start: time
 
 
-def refuse_past_start(company: Company, scheduled_date: date, scheduled_time_start: time) -> None:
-    """Refuse (422) a start before the current minute on the company's wall clock.
+def check_start(company: Company, scheduled_date: date, scheduled_time_start: time) -> None:
+    """Refuse (422) a start in the past or beyond the booking horizon, on the company's clock.
 
     A date before the company's today names `scheduled_date`; today's date with a time
-    already gone names `scheduled_time_start`.
+    already gone names `scheduled_time_start`; a date more than `BOOKING_HORIZON_YEARS`
+    ahead names `scheduled_date`.
     """
     now = utcnow().astimezone(ZoneInfo(company.timezone))
+    refuse_beyond_horizon(company, scheduled_date, now.date())
     if scheduled_date < now.date():
         raise ValidationFailed(
             {
@@ -51,6 +58,29 @@ def refuse_past_start(company: Company, scheduled_date: date, scheduled_time_sta
             {
                 "scheduled_time_start": f"This time has passed today in {company.timezone}, "
                 f"where it is {now:%H:%M}."
+            }
+        )
+
+
+def last_bookable_date(today: date) -> date:
+    """Return the last date a booking may start on, counted from the company's `today`."""
+    year = today.year + BOOKING_HORIZON_YEARS
+    # 29 February has no match five years on: the horizon ends on the 28th.
+    return today.replace(year=year, day=min(today.day, monthrange(year, today.month)[1]))
+
+
+def refuse_beyond_horizon(
+    company: Company, scheduled_date: date, today: date | None = None
+) -> None:
+    """Refuse (422, naming `scheduled_date`) a date past the company's booking horizon."""
+    if today is None:
+        today = utcnow().astimezone(ZoneInfo(company.timezone)).date()
+    last = last_bookable_date(today)
+    if scheduled_date > last:
+        raise ValidationFailed(
+            {
+                "scheduled_date": f"Bookings open {BOOKING_HORIZON_YEARS} years ahead: the last "
+                f"date open in {company.timezone} is {last.isoformat()}."
             }
         )
 
@@ -97,8 +127,9 @@ def reserve_staff(company: Company, slot: Slot, booking_id: str | None = None) -
 def check_update(booking: Booking, changes: UpdateBookingRequest) -> None:
     """Apply the booking rules to a PATCH before it changes `booking`.
 
-    A new schedule may not start in the past; a new staff member or schedule must leave the
-    staff member free at that time, unless the booking ends up cancelled.
+    A new schedule may not start in the past or beyond the horizon; a new staff member or
+    schedule must leave the staff member free at that time, unless the booking ends up
+    cancelled.
     """
     sent = changes.model_fields_set
     after = Slot(
@@ -120,8 +151,11 @@ def check_update(booking: Booking, changes: UpdateBookingRequest) -> None:
         return
     company = load_company(booking.company_id)
     if rescheduled:
-        refuse_past_start(company, after.scheduled_date, after.scheduled_time_start)
+        check_start(company, after.scheduled_date, after.scheduled_time_start)
     if status != BookingStatus.CANCELLED:
+        # A booking stored before dates were bounded may lie beyond the horizon: its time
+        # cannot be compared with others', so it must move before it is assigned.
+        refuse_beyond_horizon(company, after.scheduled_date)
         reserve_staff(company, after, booking.id)
 
 

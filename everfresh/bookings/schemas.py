@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from everfresh.bookings.models import BookingStatus
+from everfresh.bookings.workflow import Action
 from everfresh.web.pagination import PageQuery
 from everfresh.web.responses import Answer, Page, UtcTimestamp
 from everfresh.web.validation import NotNull, RequestModel, UpdateRequest
@@ -101,6 +102,13 @@ class Booking(Answer):
     notes: str | None
     created_at: UtcTimestamp
     updated_at: UtcTimestamp
+    allowed_actions: list[Action] = Field(
+        description="What the caller may do with the booking next, sorted: `assign` (anyone "
+        "or no one), `assign_self` (the caller, to an unassigned booking), `cancel`, "
+        "`complete`, `confirm`, `edit_notes`, `reschedule`, `start`. Empty for a final "
+        "(completed or cancelled) booking and for customers. Clients draw their buttons from it.",
+        examples=[["assign_self", "confirm", "edit_notes"]],
+    )
 
 
 class BookingPage(Page[Booking]):

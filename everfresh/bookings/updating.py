@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
-
 from everfresh.bookings.creation import announce
-from everfresh.bookings.models import Booking, BookingStatus
+from everfresh.bookings.models import Booking
 from everfresh.bookings.rules import check_update
 from everfresh.bookings.schemas import UpdateBookingRequest
+from everfresh.bookings.workflow import Caller, check_change
 from everfresh.catalog.models import Staff
+from everfresh.database import commit_keeping_loaded
 from everfresh.eventlog.models import Event
 from everfresh.extensions import db
 from everfresh.metrics import BOOKING_UPDATES
 from everfresh.signals import booking_updated
-from everfresh.tenancy import get_in_company
+from everfresh.tenancy import get_in_company, lock_in_company
 from everfresh.timestamps import iso_utc, utcnow
 
 BOOKING_UPDATED = "booking_updated"
-FINAL_STATUSES = {BookingStatus.COMPLETED, BookingStatus.CANCELLED}
 
 
 def changed_fields(booking: Booking, request: UpdateBookingRequest) -> dict[str, Any]:
@@ -31,13 +30,27 @@ def changed_fields(booking: Booking, request: UpdateBookingRequest) -> dict[str,
     }
 
 
-def check_change(booking: Booking, changes: dict[str, Any]) -> None:
-    """Refuse a change to a final status (409) or to another company's staff member (422).
+def lock_booking(booking: Booking) -> Booking:
+    """Lock the booking's row until the transaction ends and read it afresh under the lock.
 
-    The booking rules (no start in the past, no double-booked staff) are `rules.check_update`.
+    Two PATCHes of one booking would otherwise each judge the row as it was before the
+    other committed, and both win: under the lock the second waits, then sees the first.
     """
-    if "status" in changes and booking.status in FINAL_STATUSES:
-        abort(409, f"The booking is {booking.status}; its status can no longer change.")
+    lock_in_company(Booking, booking.id, booking.company_id)
+    db.session.refresh(booking)
+    return booking
+
+
+def update_booking(caller: Caller, booking: Booking, request: UpdateBookingRequest) -> Booking:
+    """Apply the change and log its event in one transaction, then send `booking_updated`.
+
+    The workflow and the caller's role are checked first, then the staff member's company,
+    then the booking rules. A request that changes nothing writes nothing: no event, and
+    `updated_at` stays.
+    """
+    booking = lock_booking(booking)
+    changes = changed_fields(booking, request)
+    check_change(caller, booking, changes)
     if changes.get("staff_id") is not None:
         get_in_company(
             Staff,
@@ -46,16 +59,9 @@ def check_change(booking: Booking, changes: dict[str, Any]) -> None:
             field="staff_id",
             message="No such staff member in this company.",
         )
-
-
-def update_booking(booking: Booking, request: UpdateBookingRequest) -> Booking:
-    """Apply the change and log its event in one transaction, then send `booking_updated`.
-
-    A request that changes nothing writes nothing: no event, and `updated_at` stays.
-    """
-    changes = changed_fields(booking, request)
-    check_change(booking, changes)
     if not changes:
+        # Nothing to write: end the transaction, and with it the lock, keeping the row read.
+        commit_keeping_loaded()
         return booking
     check_update(booking, request)
     for name, value in changes.items():
@@ -70,7 +76,7 @@ def update_booking(booking: Booking, request: UpdateBookingRequest) -> Booking:
             "changes": list(changes),
         },
     )
-    db.session.commit()
+    commit_keeping_loaded()
     BOOKING_UPDATES.inc()
     announce(event, booking_updated)
     return booking

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+import json
+
+from flask import Blueprint, abort, request
 from sqlalchemy.exc import IntegrityError
 
 from everfresh.auth.access import ANY_ROLE, STAFF_ROLES, caller
 from everfresh.auth.models import Role
 from everfresh.bookings import schemas
+from everfresh.bookings.answers import booking_answer, seen_by
 from everfresh.bookings.creation import IdempotencyClaim, create_booking
 from everfresh.bookings.idempotency import earlier_response, idempotency_key, request_fingerprint
 from everfresh.bookings.models import Booking
 from everfresh.bookings.updating import update_booking
+from everfresh.bookings.workflow import Caller
 from everfresh.errors import FieldConflict
 from everfresh.extensions import db
 from everfresh.tenancy import company_scope, get_in_company, visible_company_id
 from everfresh.web.endpoints import Parameter, endpoint
 from everfresh.web.pagination import paginate
-from everfresh.web.responses import serialise
 from everfresh.web.validation import parse_body, parse_query
 
 bp = Blueprint("bookings", __name__)
-
-
-def _replay(body: str) -> Response:
-    return Response(body, status=201, mimetype="application/json")
 
 
 @bp.post("/bookings")
@@ -48,25 +47,27 @@ def _replay(body: str) -> Response:
 def create():
     """Create a booking and push `booking_created` to the company's live streams."""
     fields = parse_body(schemas.CreateBookingRequest)
-    user = caller()
+    who = Caller(caller())
     key = idempotency_key()
     if key is None:
-        return serialise(schemas.Booking, create_booking(user, fields, None))
+        return booking_answer(who, create_booking(who, fields, None))
 
     claim = IdempotencyClaim(key, request_fingerprint(request.get_json()))
-    earlier = earlier_response(user.id, key, claim.fingerprint)
+    # A retry gets the first answer as it was then, `allowed_actions` included: the key
+    # belongs to this caller, and a GET tells the booking's state now.
+    earlier = earlier_response(who.user.id, key, claim.fingerprint)
     if earlier is not None:
-        return _replay(earlier)
+        return json.loads(earlier)
     try:
-        return serialise(schemas.Booking, create_booking(user, fields, claim))
+        return booking_answer(who, create_booking(who, fields, claim))
     except (IntegrityError, FieldConflict):
         # A concurrent request with the same key won the race (and, with a staff member,
         # took their time): answer as it did.
         db.session.rollback()
-        earlier = earlier_response(user.id, key, claim.fingerprint)
+        earlier = earlier_response(who.user.id, key, claim.fingerprint)
         if earlier is None:
             raise
-        return _replay(earlier)
+        return json.loads(earlier)
 
 
 def _visible_booking(booking_id: str) -> Booking:
@@ -100,14 +101,17 @@ def list_bookings():
         query = query.where(Booking.scheduled_date >= filters.date_from)
     if filters.date_to is not None:
         query = query.where(Booking.scheduled_date <= filters.date_to)
-    return paginate(query, Booking.id, filters, schemas.Booking)
+    who = Caller(caller())
+    return paginate(
+        query, Booking.id, filters, schemas.Booking, present=lambda row: seen_by(who, row)
+    )
 
 
 @bp.get("/bookings/<booking_id>")
 @endpoint("Bookings", roles=ANY_ROLE, response=schemas.Booking)
 def get(booking_id: str):
     """Return one booking."""
-    return serialise(schemas.Booking, _visible_booking(booking_id))
+    return booking_answer(Caller(caller()), _visible_booking(booking_id))
 
 
 @bp.patch("/bookings/<booking_id>")
@@ -121,4 +125,5 @@ def get(booking_id: str):
 def update(booking_id: str):
     """Change a booking's status, assignee, schedule or notes, and push `booking_updated`."""
     changes = parse_body(schemas.UpdateBookingRequest)
-    return serialise(schemas.Booking, update_booking(_visible_booking(booking_id), changes))
+    who = Caller(caller())
+    return booking_answer(who, update_booking(who, _visible_booking(booking_id), changes))

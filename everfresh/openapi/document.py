@@ -14,7 +14,13 @@ from werkzeug.routing import Rule
 
 from everfresh.auth.models import Role
 from everfresh.openapi.request_schemas import tighten_request_schema
-from everfresh.web.endpoints import PUBLIC, Operation, Parameter, operation_of
+from everfresh.web.endpoints import (
+    PUBLIC,
+    Operation,
+    Parameter,
+    created_id_field,
+    operation_of,
+)
 from everfresh.web.responses import ErrorResponse
 
 OPENAPI_VERSION = "3.1.0"
@@ -244,10 +250,19 @@ def _error_statuses(rule: Rule, operation: Operation) -> list[int]:
 def _success(operation: Operation) -> dict[str, Any]:
     if operation.response is not None:
         summary = (inspect.getdoc(operation.response) or "").partition("\n")[0]
-        return {
+        answer = {
             "description": operation.response_description or summary,
             "content": {"application/json": {"schema": _ref(operation.response)}},
         }
+        if created_id_field(operation) is not None:
+            answer["headers"] = {
+                "Location": {
+                    "description": "The path of the new resource: this path, then its id.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            }
+        return answer
     answer: dict[str, Any] = {"description": operation.response_description or "Success."}
     if operation.content is not None:
         answer["content"] = operation.content

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, ParamSpec
 
+from flask import request
 from pydantic import BaseModel
 from werkzeug.wrappers import Response
 
@@ -79,7 +80,7 @@ def endpoint(
     `token_locations()` when given, whose user has one of them (403 with `refusal`
     otherwise). `security` defaults to the access token when roles are checked, else to
     none. The other keywords are `Operation` fields; a view answering a bare body gets
-    the declared `status`.
+    the declared `status`, and a 201 with a `response` model also a `Location` header.
     """
     operation = Operation(
         tag,
@@ -87,6 +88,7 @@ def endpoint(
         security=(ACCESS if roles else PUBLIC) if security is None else security,
         **documented,
     )
+    id_field = created_id_field(operation)
 
     def decorator(view: Callable[P, Any]) -> Callable[P, Any]:
         @wraps(view)
@@ -96,12 +98,32 @@ def endpoint(
             answer = view(*args, **kwargs)
             if isinstance(answer, Response | tuple):
                 return answer
+            if id_field is not None:
+                return answer, operation.status, {"Location": created_location(answer[id_field])}
             return answer, operation.status
 
         wrapper.operation = operation  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
+
+
+def created_id_field(operation: Operation) -> str | None:
+    """Return the answer field holding a created resource's id, or None if nothing is created.
+
+    Every 201 answer model must have one: `id`, or a field read from the row's `id`.
+    """
+    if operation.status != 201 or operation.response is None:
+        return None
+    for name, info in operation.response.model_fields.items():
+        if name == "id" or info.validation_alias == "id":
+            return name
+    raise TypeError(f"{operation.response.__name__} answers a 201 but has no id field.")
+
+
+def created_location(resource_id: str) -> str:
+    """Return where the resource a POST to a collection created lives: below the collection."""
+    return f"{request.script_root}{request.path}/{resource_id}"
 
 
 def operation_of(view: Callable[..., Any]) -> Operation | None:

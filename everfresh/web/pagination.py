@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
@@ -52,14 +53,18 @@ def paginate(
     id_column: InstrumentedAttribute[str],
     page: PageQuery,
     item: type[Answer],
+    present: Callable[[Any], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run `query` ordered by `id_column` and return one page of `item`s and the next cursor."""
+    """Run `query` ordered by `id_column` and return one page of `item`s and the next cursor.
+
+    `present`, when given, turns each row into what `item` is read from.
+    """
     if page.cursor is not None:
         query = query.where(id_column > page.cursor)
     rows = db.session.scalars(query.order_by(id_column).limit(page.limit + 1)).all()
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     return {
-        "items": [serialise(item, row) for row in rows],
+        "items": [serialise(item, present(row) if present else row) for row in rows],
         "next_cursor": encode_cursor(rows[-1].id) if has_more else None,
     }
