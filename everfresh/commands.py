@@ -35,11 +35,14 @@ def init_db_command() -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo companies and logins (every password: everfresh-demo)."""
+    """Load the demo companies, logins (password: everfresh-demo), catalogue and a busy day."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Refusing to load demo logins into a production database.")
-    seed_demo()
-    click.echo("Demo data is in place.")
+    added = seed_demo()
+    if added:
+        click.echo(f"Demo data is in place: {added} bookings added.")
+    else:
+        click.echo("Demo data is in place.")
 
 
 @click.command("remove-demo")

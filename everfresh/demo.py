@@ -1,4 +1,4 @@
-"""Seed the demo companies, users, customers and services described in the product contract.
+"""Seed the demo: two companies with their logins, staff, customers, services and a busy day.
 
 Their logins share one published password, so production refuses to run while any of them
 can still sign in, and `flask remove-demo` switches them off.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, appcontext_pushed, current_app
@@ -20,10 +22,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import CONFIGURATION_ERROR_EXIT_STATUS
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
+from everfresh.bookings.models import Booking
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
+from everfresh.demo_catalogue import (
+    BRIGHTHOME_CUSTOMERS,
+    BRIGHTHOME_SERVICES,
+    BRIGHTHOME_STAFF,
+    EVERFRESH_CUSTOMERS,
+    EVERFRESH_SERVICES,
+    EVERFRESH_STAFF,
+    DemoCustomer,
+    DemoService,
+)
+from everfresh.demo_day import write_demo_days
 from everfresh.extensions import db
 from everfresh.signing_key import InsecureConfiguration
+from everfresh.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +59,14 @@ class DemoCompany:
     domain: str
     timezone: str
     currency: str
-    customers: tuple[str, ...]
-    services: tuple[tuple[str, int, int], ...]
+    # The first customer is the one a customer login books for (when the company has one).
+    customers: tuple[DemoCustomer, ...]
+    services: tuple[DemoService, ...]
+    # Staff members without a login; the company's staff login is one more.
+    staff: tuple[str, ...]
     with_customer_login: bool
+    # How many of `services` the bare demo holds, beside the first customer.
+    bare_services: int
 
 
 DEMO_COMPANIES = (
@@ -55,18 +75,22 @@ DEMO_COMPANIES = (
         domain="everfresh.test",
         timezone="Europe/London",
         currency="GBP",
-        customers=("Ada Lovelace",),
-        services=(("Standard clean", 120, 9000), ("Deep clean", 240, 18000)),
+        customers=EVERFRESH_CUSTOMERS,
+        services=EVERFRESH_SERVICES,
+        staff=EVERFRESH_STAFF,
         with_customer_login=True,
+        bare_services=2,
     ),
     DemoCompany(
         name="BrightHome Demo",
         domain="brighthome.test",
         timezone="America/New_York",
         currency="USD",
-        customers=("Grace Hopper",),
-        services=(("Standard clean", 120, 8500),),
+        customers=BRIGHTHOME_CUSTOMERS,
+        services=BRIGHTHOME_SERVICES,
+        staff=BRIGHTHOME_STAFF,
         with_customer_login=False,
+        bare_services=1,
     ),
 )
 
@@ -91,63 +115,123 @@ def _user(email: str, name: str, role: Role, company_id: str | None, password_ha
     return user
 
 
-def seed_demo() -> None:
-    """Create whatever part of the demo data is missing; running it twice changes nothing."""
+def _customers(company: Company, wanted: Sequence[DemoCustomer]) -> list[Customer]:
+    # By name, in the order of `wanted`: a household the demo once made is not made twice.
+    existing = {
+        customer.name: customer
+        for customer in db.session.scalars(
+            db.select(Customer).where(Customer.company_id == company.id)
+        )
+    }
+    for spec in wanted:
+        if spec.name not in existing:
+            existing[spec.name] = Customer(company_id=company.id, **asdict(spec))
+            db.session.add(existing[spec.name])
+    return [existing[spec.name] for spec in wanted]
+
+
+def _services(company: Company, wanted: Sequence[DemoService]) -> list[Service]:
+    existing = {
+        service.name: service
+        for service in db.session.scalars(
+            db.select(Service).where(Service.company_id == company.id)
+        )
+    }
+    for spec in wanted:
+        if spec.name not in existing:
+            existing[spec.name] = Service(company_id=company.id, **asdict(spec))
+            db.session.add(existing[spec.name])
+    return [existing[spec.name] for spec in wanted]
+
+
+def _staff(company: Company, login: User, names: Sequence[str]) -> list[Staff]:
+    # The staff login's own row first: the member a staff user sees as themselves.
+    existing = db.session.scalars(db.select(Staff).where(Staff.company_id == company.id)).all()
+    linked = next((staff for staff in existing if staff.user_id == login.id), None)
+    if linked is None:
+        linked = Staff(company_id=company.id, name=login.name, user_id=login.id)
+        db.session.add(linked)
+    by_name = {staff.name: staff for staff in existing if staff.user_id is None}
+    for name in names:
+        if name not in by_name:
+            by_name[name] = Staff(company_id=company.id, name=name)
+            db.session.add(by_name[name])
+    return [linked, *(by_name[name] for name in names)]
+
+
+def _logins(spec: DemoCompany, company: Company, password_hash: str) -> tuple[User, User | None]:
+    _user(f"admin@{spec.domain}", f"{spec.name} Admin", Role.ADMIN, company.id, password_hash)
+    staff_login = _user(
+        f"staff@{spec.domain}", f"{spec.name} Staff", Role.STAFF, company.id, password_hash
+    )
+    customer_login = None
+    if spec.with_customer_login:
+        customer_login = _user(
+            f"customer@{spec.domain}",
+            spec.customers[0].name,
+            Role.CUSTOMER,
+            company.id,
+            password_hash,
+        )
+    return staff_login, customer_login
+
+
+def seed_demo_logins() -> None:
+    """Create whatever is missing of the bare demo: the companies, their logins and the rows
+    those link to (a staff member, a customer), and a service or two; never twice.
+
+    The test suite starts from this; `seed_demo` fills in the rest.
+    """
     password_hash = hash_password(DEMO_PASSWORD)
     for spec in DEMO_COMPANIES:
         company = _company(spec)
-        existing_customers = {
-            c.name: c
-            for c in db.session.scalars(
-                db.select(Customer).where(Customer.company_id == company.id)
-            )
-        }
-        for customer_name in spec.customers:
-            if customer_name not in existing_customers:
-                existing_customers[customer_name] = Customer(
-                    company_id=company.id,
-                    name=customer_name,
-                    email=f"{customer_name.split()[0].lower()}@example.com",
-                    phone="+1 555 0100",
-                )
-                db.session.add(existing_customers[customer_name])
-        existing_services = set(
-            db.session.scalars(db.select(Service.name).where(Service.company_id == company.id))
-        )
-        for service_name, minutes, cents in spec.services:
-            if service_name not in existing_services:
-                db.session.add(
-                    Service(
-                        company_id=company.id,
-                        name=service_name,
-                        duration_minutes=minutes,
-                        price_cents=cents,
-                    )
-                )
-        db.session.flush()
-
-        _user(f"admin@{spec.domain}", f"{spec.name} Admin", Role.ADMIN, company.id, password_hash)
-        staff_user = _user(
-            f"staff@{spec.domain}", f"{spec.name} Staff", Role.STAFF, company.id, password_hash
-        )
-        if (
-            db.session.scalars(db.select(Staff).where(Staff.user_id == staff_user.id)).first()
-            is None
-        ):
-            db.session.add(
-                Staff(company_id=company.id, name=staff_user.name, user_id=staff_user.id)
-            )
-        if spec.with_customer_login:
-            customer_user = _user(
-                f"customer@{spec.domain}",
-                spec.customers[0],
-                Role.CUSTOMER,
-                company.id,
-                password_hash,
-            )
-            customer_user.customer_id = existing_customers[spec.customers[0]].id
+        staff_login, customer_login = _logins(spec, company, password_hash)
+        customers = _customers(company, spec.customers[:1])
+        _services(company, spec.services[: spec.bare_services])
+        _staff(company, staff_login, ())
+        if customer_login is not None:
+            db.session.flush()
+            customer_login.customer_id = customers[0].id
     _user(SUPERADMIN_EMAIL, "EverFresh Superadmin", Role.SUPERADMIN, None, password_hash)
     db.session.commit()
+
+
+def seed_demo(now: datetime | None = None) -> int:
+    """Create whatever is missing of the whole demo and return how many bookings it added.
+
+    Beyond the bare demo's logins: each company's staff, customers with their addresses and
+    services, and, unless the company already has bookings from its today on, a day of
+    bookings for today and tomorrow laid out around `now` (default: this moment). Running it
+    again adds nothing.
+    """
+    now = now or utcnow()
+    seed_demo_logins()
+    added = 0
+    for spec in DEMO_COMPANIES:
+        company = _company(spec)
+        staff_login = db.session.scalars(
+            db.select(User).where(User.email == f"staff@{spec.domain}")
+        ).one()
+        customers = _customers(company, spec.customers)
+        services = _services(company, spec.services)
+        staff = _staff(company, staff_login, spec.staff)
+        db.session.flush()
+        if not _has_bookings_from_today(company, now):
+            added += write_demo_days(company, now, staff, customers, services)
+    db.session.commit()
+    return added
+
+
+def _has_bookings_from_today(company: Company, now: datetime) -> bool:
+    today = now.astimezone(ZoneInfo(company.timezone)).date()
+    return (
+        db.session.scalars(
+            db.select(Booking.id)
+            .where(Booking.company_id == company.id, Booking.scheduled_date >= today)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def demo_emails() -> list[str]:

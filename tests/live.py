@@ -45,15 +45,15 @@ def free_port() -> int:
 
 
 def reset_to_demo() -> None:
-    """Create the current app's schema if need be, empty it, and load the demo data."""
-    from everfresh.demo import seed_demo
+    """Create the current app's schema if need be, empty it, and load the bare demo data."""
+    from everfresh.demo import seed_demo_logins
     from everfresh.extensions import db
 
     db.create_all()
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()
-    seed_demo()
+    seed_demo_logins()
 
 
 def prepare_database(database_url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -31,7 +32,8 @@ SCHEMA_TABLES = {
     "staff",
     "users",
 }
-DEMO_COUNTS = {
+# The bare demo every test starts from (tests/live.py: `seed_demo_logins`).
+BARE_DEMO_COUNTS = {
     "companies": 2,
     "users": 6,
     "customers": 2,
@@ -39,6 +41,16 @@ DEMO_COUNTS = {
     "staff": 2,
     "bookings": 0,
     "events": 0,
+}
+# What `flask seed-demo` makes: 8 and 6 staff members, 30 customers and 5 services each, and
+# 40 bookings each; their events depend on the time of day (tests/test_demo.py counts them).
+DEMO_COUNTS = {
+    "companies": 2,
+    "users": 6,
+    "customers": 60,
+    "services": 10,
+    "staff": 14,
+    "bookings": 80,
 }
 MODELS = {
     "companies": Company,
@@ -131,7 +143,7 @@ def test_init_db_keeps_existing_data(runner, counts):
     again = runner.invoke(args=["init-db"])
 
     assert (result.exit_code, again.exit_code) == (0, 0), result.output + again.output
-    assert counts() == before == DEMO_COUNTS
+    assert counts() == before == BARE_DEMO_COUNTS
 
 
 # --- seed-demo ------------------------------------------------------------------------------
@@ -142,10 +154,11 @@ def test_seed_demo_is_idempotent(empty_database, runner, counts):
     after_first = counts()
     second = runner.invoke(args=["seed-demo"])
 
-    assert (first.exit_code, first.output) == (0, "Demo data is in place.\n")
+    assert (first.exit_code, first.output) == (0, "Demo data is in place: 80 bookings added.\n")
     assert (second.exit_code, second.output) == (0, "Demo data is in place.\n")
-    assert after_first == DEMO_COUNTS
-    assert counts() == DEMO_COUNTS
+    assert {name: after_first[name] for name in DEMO_COUNTS} == DEMO_COUNTS
+    assert after_first["events"] > after_first["bookings"]
+    assert counts() == after_first
 
 
 def test_seed_demo_fills_in_what_is_missing(app, runner, counts):
@@ -156,7 +169,7 @@ def test_seed_demo_fills_in_what_is_missing(app, runner, counts):
     result = runner.invoke(args=["seed-demo"])
 
     assert result.exit_code == 0
-    assert counts() == DEMO_COUNTS
+    assert {name: counts()[name] for name in DEMO_COUNTS} == DEMO_COUNTS
 
 
 @pytest.mark.parametrize(("email", "role", "company"), DEMO_LOGINS)
@@ -185,7 +198,8 @@ def test_demo_data_matches_the_contract(app, runner):
         )
         customers = db.session.scalars(db.select(Customer)).all()
         staff_links = {
-            s.user_id: companies[s.company_id] for s in db.session.scalars(db.select(Staff))
+            s.user_id: companies[s.company_id]
+            for s in db.session.scalars(db.select(Staff).where(Staff.user_id.is_not(None)))
         }
 
         customer_user = by_email["customer@everfresh.test"]
@@ -193,14 +207,21 @@ def test_demo_data_matches_the_contract(app, runner):
         assert companies[linked.company_id] == "EverFresh Demo"
     assert sorted(companies.values()) == ["BrightHome Demo", "EverFresh Demo"]
     assert services == [
+        ("BrightHome Demo", "Deep clean"),
+        ("BrightHome Demo", "Kitchen refresh"),
+        ("BrightHome Demo", "Laundry and linens"),
+        ("BrightHome Demo", "Move-out clean"),
         ("BrightHome Demo", "Standard clean"),
         ("EverFresh Demo", "Deep clean"),
+        ("EverFresh Demo", "End of tenancy clean"),
+        ("EverFresh Demo", "Oven clean"),
         ("EverFresh Demo", "Standard clean"),
+        ("EverFresh Demo", "Window clean (inside)"),
     ]
-    assert sorted(companies[c.company_id] for c in customers) == [
-        "BrightHome Demo",
-        "EverFresh Demo",
-    ]
+    assert Counter(companies[c.company_id] for c in customers) == {
+        "BrightHome Demo": 30,
+        "EverFresh Demo": 30,
+    }
     assert staff_links == {
         by_email["staff@everfresh.test"].id: "EverFresh Demo",
         by_email["staff@brighthome.test"].id: "BrightHome Demo",

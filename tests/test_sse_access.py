@@ -55,10 +55,10 @@ def test_the_limit_is_shared_by_every_worker_through_redis(database_url, redis_u
     ]
     with workers[0].app_context():
         db.create_all()
-        from everfresh.demo import seed_demo
+        from everfresh.demo import seed_demo_logins
 
         if db.session.scalars(db.select(User)).first() is None:
-            seed_demo()
+            seed_demo_logins()
         user = db.session.scalars(db.select(User).where(User.role == Role.STAFF)).first()
         user_id = user.id
     limiters = [app.extensions["everfresh.stream_limiter"] for app in workers]
