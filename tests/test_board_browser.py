@@ -887,6 +887,91 @@ def test_the_booking_form_finds_the_customer_and_shows_a_clash_before_sending(
     assert browser("text", selector=f"{row(made[0])} .when") == "11:00-13:00"
 
 
+def every_row(server: LiveServer, token: str, path: str) -> list[dict[str, Any]]:
+    """Read every page of a list endpoint."""
+    rows: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        page = server.request("GET", f"{path}?limit=100{cursor}", token=token).body
+        rows.extend(page["items"])
+        if not page["next_cursor"]:
+            return rows
+        cursor = f"&cursor={page['next_cursor']}"
+
+
+def catalog_item(name: str) -> str:
+    """Select a row of the admin screens' list by its name."""
+    return f"#admin .catalog-list li:has(strong:text-is('{name}'))"
+
+
+def test_admins_add_edit_and_deactivate_customers_services_and_staff(
+    board: LiveServer, demo: Demo, browser: Browser
+) -> None:
+    open_board(browser, board, ADMIN_EMAIL)
+    browser("click", selector="#user-menu summary")
+    browser("click", selector="#manage")
+    browser("waitFor", selector="#admin[open] .catalog-list li")
+
+    browser("click", selector="#admin button:text-is('Add a customer')")
+    for name, value in (
+        ("name", "Hedy Lamarr"),
+        ("address_line1", "12 Elm Row"),
+        ("city", "Edinburgh"),
+        ("postcode", "EH7 4AA"),
+        ("access_notes", "Key safe by the door, code 4821. Dog in the garden."),
+    ):
+        browser("fill", selector=f"#admin .editor [name={name}]", value=value)
+    browser("click", selector="#admin .editor [type=submit]")
+    browser("waitFor", selector=catalog_item("Hedy Lamarr"))
+    customers = every_row(board, demo.admin, "/customers")
+    hedy = next(row for row in customers if row["name"] == "Hedy Lamarr")
+    assert (hedy["address_line1"], hedy["city"], hedy["postcode"], hedy["email"]) == (
+        "12 Elm Row",
+        "Edinburgh",
+        "EH7 4AA",
+        None,
+    )
+    assert hedy["access_notes"] == "Key safe by the door, code 4821. Dog in the garden."
+
+    browser("click", selector=f"{catalog_item('Hedy Lamarr')} button:text-is('Edit')")
+    assert (
+        browser("evaluate", expression="document.querySelector('#admin .editor [name=city]').value")
+        == "Edinburgh"
+    )
+    browser("fill", selector="#admin .editor [name=phone]", value="+44 131 496 0000")
+    browser("click", selector="#admin .editor [type=submit]")
+    browser("waitFor", selector=f"{catalog_item('Hedy Lamarr')} span:text('+44 131 496 0000')")
+    answer = board.request("GET", f"/customers/{hedy['id']}", token=demo.admin).body
+    assert (answer["phone"], answer["postcode"]) == ("+44 131 496 0000", "EH7 4AA")
+
+    browser("click", selector=f"{catalog_item('Hedy Lamarr')} button:text-is('Deactivate')")
+    browser("waitFor", selector=f"{catalog_item('Hedy Lamarr')}.inactive")
+    answer = board.request("GET", f"/customers/{hedy['id']}", token=demo.admin).body
+    assert answer["active"] is False
+
+    browser("click", selector="#admin button:text-is('Services')")
+    browser("click", selector="#admin button:text-is('Add a service')")
+    browser("fill", selector="#admin .editor [name=name]", value="Oven clean")
+    browser("fill", selector="#admin .editor [name=duration_minutes]", value="90")
+    browser("fill", selector="#admin .editor [name=price]", value="45.50")
+    browser("click", selector="#admin .editor [type=submit]")
+    browser("waitFor", selector=catalog_item("Oven clean"))
+    assert browser("text", selector=f"{catalog_item('Oven clean')} .muted") == "90 min · £45.50"
+    services = board.request("GET", "/services", token=demo.admin).body["items"]
+    oven = next(row for row in services if row["name"] == "Oven clean")
+    assert (oven["duration_minutes"], oven["price_cents"]) == (90, 4550)
+
+    browser("click", selector="#admin button:text-is('Staff members')")
+    browser("click", selector="#admin button:text-is('Add a staff member')")
+    browser("fill", selector="#admin .editor [name=name]", value="Mary Jackson")
+    browser("click", selector="#admin .editor [type=submit]")
+    browser("waitFor", selector=catalog_item("Mary Jackson"))
+    browser("click", selector=f"{catalog_item('Mary Jackson')} button:text-is('Deactivate')")
+    browser("waitFor", selector=f"{catalog_item('Mary Jackson')}.inactive")
+    staff = board.request("GET", "/staff", token=demo.admin).body["items"]
+    assert "Mary Jackson" not in [row["name"] for row in staff]
+
+
 def test_the_board_fits_a_phone(board: LiveServer, demo: Demo, browser: Browser) -> None:
     day = london_now().date() + timedelta(days=1)
     for start, staff_id in (("08:30", demo.staff_member), ("11:00", None), ("14:15", None)):

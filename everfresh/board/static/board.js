@@ -299,7 +299,9 @@ function showFilters() {
   const { filters } = board;
   $("view-list").setAttribute("aria-pressed", String(filters.view === "list"));
   $("view-staff").setAttribute("aria-pressed", String(filters.view === "staff"));
-  if (dayPicker.value() !== filters.day) dayPicker.input.value = filters.day || "";
+  // By staff always shows one day: today's date stands in the field when none is picked.
+  const shownDay = filters.day || (filters.view === "staff" ? today() : "");
+  if (dayPicker.value() !== shownDay) dayPicker.input.value = shownDay;
   $("show").value = filters.show;
   $("status").value = filters.status;
   $("list").hidden = filters.view !== "list";
