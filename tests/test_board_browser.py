@@ -584,7 +584,7 @@ def test_timeline_blocks_sit_on_one_scale_and_eight_staff_fit_the_screen(
         box = browser("box", selector=block(booking))
         assert abs(box["x"] - (track["x"] + (start - 6 * 60) * per_minute)) < 1.5, booking
         assert abs(box["width"] - minutes * per_minute) < 1.5, booking
-    assert browser("text", selector=f"{block(bookings[1])} .tl-time") == "11:30-15:30"
+    assert browser("text", selector=block(bookings[1])).startswith("11:30-15:30")
 
 
 def test_a_booking_turns_late_without_a_reload(

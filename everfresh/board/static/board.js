@@ -212,7 +212,8 @@ const timeline = new Timeline($("timeline"), {
     return {
       title: `${span(booking)} ${booking.booking_number} · ${customer} · ${service}`,
       lines: [
-        ["tl-time", span(booking)],
+        ["tl-time", booking.scheduled_time_start],
+        ["tl-end", span(booking).slice(5)],
         ["tl-service", `${fresh ? "New · " : ""}${service}`],
         ["tl-customer", customer],
       ],
