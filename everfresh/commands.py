@@ -12,6 +12,7 @@ from everfresh import database
 from everfresh.auth.models import Role, User
 from everfresh.auth.passwords import hash_password
 from everfresh.catalog.models import Customer
+from everfresh.companies.currencies import DEFAULT_CURRENCY, check_currency
 from everfresh.companies.models import Company
 from everfresh.companies.timezones import DEFAULT_TIMEZONE, check_timezone
 from everfresh.demo import refused_with_demo_logins_in_production, remove_demo, seed_demo
@@ -61,9 +62,15 @@ def remove_demo_command() -> None:
     show_default=True,
     help="IANA time zone the company's bookings are read in, e.g. Europe/London.",
 )
+@click.option(
+    "--currency",
+    default=DEFAULT_CURRENCY,
+    show_default=True,
+    help="ISO 4217 code of the currency its prices are in, e.g. EUR.",
+)
 @with_appcontext
 @refused_with_demo_logins_in_production
-def create_company_command(name: str, timezone: str) -> None:
+def create_company_command(name: str, timezone: str, currency: str) -> None:
     """Create a company (a tenant), the first step of a new installation."""
     name = name.strip()
     if not name or len(name) > 200:
@@ -72,9 +79,13 @@ def create_company_command(name: str, timezone: str) -> None:
         check_timezone(timezone)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--timezone") from None
+    try:
+        check_currency(currency)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--currency") from None
     if db.session.scalars(db.select(Company).where(Company.name == name)).first():
         raise click.ClickException(f"A company named {name!r} already exists.")
-    company = Company(name=name, timezone=timezone)
+    company = Company(name=name, timezone=timezone, currency=currency)
     db.session.add(company)
     db.session.commit()
     click.echo(f"Created company {company.name} ({company.id}) in {company.timezone}.")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from everfresh.bookings.models import Booking
 from everfresh.catalog.models import Customer, Service, Staff
 from everfresh.companies.models import Company
 from everfresh.extensions import db
 from tests.assertions import ISO_UTC_MS, assert_error, invalid_fields
+from tests.dates import in_days
 
 UNKNOWN_COMPANY = "comp_01J000000000000000000000000"
 
@@ -793,3 +796,450 @@ def test_another_or_unknown_company_is_404(client, login_as, tenants, company_id
     response = client.get(f"/companies/{company_id}", headers=login_as("staff"))
 
     assert_error(response, 404, "Not Found", "Company not found.")
+
+
+# --- Addresses and access notes --------------------------------------------------------------
+
+ADDRESS = {
+    "address_line1": "Flat 3",
+    "address_line2": "14 Elm Grove",
+    "city": "London",
+    "postcode": "N8 9AJ",
+    "access_notes": "Key safe left of the door, code 4821.\nFriendly cat: keep the door shut.",
+}
+
+
+def customer_row(app: Flask, customer_id: str) -> dict[str, Any]:
+    """Return a customer's stored details, by column."""
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        return {name: getattr(customer, name) for name in KEYS["/customers"][2:-1]}
+
+
+def test_a_customer_is_created_with_an_address(client, login_as, app):
+    response = client.post(
+        "/customers", headers=login_as("staff"), json={"name": "Oliver Bennett", **ADDRESS}
+    )
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert {name: body[name] for name in ADDRESS} == ADDRESS
+    assert customer_row(app, body["id"]) == {
+        "name": "Oliver Bennett",
+        "email": None,
+        "phone": None,
+        **ADDRESS,
+        "active": True,
+    }
+    assert client.get(f"/customers/{body['id']}", headers=login_as("admin")).get_json() == body
+
+
+ADDRESS_VALIDATION = [
+    ({"address_line1": ""}, "address_line1"),
+    ({"address_line1": "x" * 201}, "address_line1"),
+    ({"address_line1": "Flat 3\n14 Elm Grove"}, "address_line1"),
+    ({"address_line2": "14 Elm\u200bGrove"}, "address_line2"),
+    ({"address_line2": 14}, "address_line2"),
+    ({"city": "\u202eLondon"}, "city"),
+    ({"city": "x" * 101}, "city"),
+    ({"city": "Lon\tdon"}, "city"),
+    ({"postcode": "N8 9AJ!"}, "postcode"),
+    ({"postcode": "N"}, "postcode"),
+    ({"postcode": "N8  9AJ"}, "postcode"),
+    ({"postcode": "1" * 17}, "postcode"),
+    ({"access_notes": "x" * 2001}, "access_notes"),
+    ({"access_notes": "Key safe\r\ncode 4821"}, "access_notes"),
+    ({"access_notes": "Alarm\x07"}, "access_notes"),
+    ({"access_notes": "Code \ufeff4821"}, "access_notes"),
+    ({"access_notes": ["a note"]}, "access_notes"),
+    ({"name": "Ada\u200d Lovelace"}, "name"),
+]
+
+
+@pytest.mark.parametrize(("fields", "failing"), ADDRESS_VALIDATION)
+def test_addresses_and_notes_are_validated(client, login_as, ids_in_db, fields, failing):
+    before = ids_in_db(Customer)
+
+    response = client.post("/customers", headers=login_as("staff"), json={"name": "A", **fields})
+
+    assert list(invalid_fields(response)) == [failing]
+    assert ids_in_db(Customer) == before
+
+
+def test_hidden_characters_are_refused_in_words(client, login_as):
+    response = client.post(
+        "/customers",
+        headers=login_as("staff"),
+        json={"name": "A", "city": "Lon\u200bdon", "access_notes": "Key\u2066 safe"},
+    )
+
+    assert invalid_fields(response) == {
+        "city": "Use visible characters only: no line breaks, control or hidden characters.",
+        "access_notes": "Use visible characters and line breaks only: no control or hidden "
+        "characters.",
+    }
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"postcode": "SW1A 1AA"},
+        {"postcode": "10001-1234"},
+        {"postcode": "D02 X285"},
+        {"city": "São Paulo", "address_line1": "Rua Augusta, 1500 – apto 42"},
+        {"access_notes": "Chien gentil 🐕\nClé chez la voisine (n° 21)."},
+        {"address_line1": None, "access_notes": None},
+    ],
+)
+def test_real_addresses_are_taken_as_sent(client, login_as, fields):
+    response = client.post("/customers", headers=login_as("staff"), json={"name": "A", **fields})
+
+    assert response.status_code == 201
+    assert {name: response.get_json()[name] for name in fields} == fields
+
+
+def test_a_customer_user_reads_their_own_record_only(client, login_as, tenants, app):
+    own = tenants["everfresh"].customer_id
+    with app.app_context():
+        other = Customer(company_id=tenants["everfresh"].company_id, name="Someone Else")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+
+    mine = client.get(f"/customers/{own}", headers=login_as("customer"))
+    theirs = client.get(f"/customers/{other_id}", headers=login_as("customer"))
+    listed = client.get("/customers", headers=login_as("customer"))
+
+    assert mine.status_code == 200
+    assert (mine.get_json()["id"], mine.get_json()["name"]) == (own, "Ada Lovelace")
+    assert mine.get_json()["access_notes"]
+    assert_error(theirs, 404, "Not Found", "Customer not found.")
+    assert_error(listed, 403, "Forbidden", "Your role may not do this.")
+
+
+# --- Changing customers, services and staff members --------------------------------------------
+
+ROW_OF = {"/customers": "customer_id", "/services": "service_id", "/staff": "staff_id"}
+
+
+def stored(app: Flask, path: str, row_id: str) -> dict[str, Any]:
+    """Return the row behind `path/row_id` as its answer model would show it, from the database."""
+    with app.app_context():
+        row = db.session.get(MODELS[path], row_id)
+        return {name: getattr(row, name) for name in KEYS[path] if name != "created_at"}
+
+
+CHANGES = [
+    ("/customers", "staff", {"phone": "020 7946 0101", **ADDRESS}),
+    ("/customers", "admin", {"name": "Ada King", "email": None, "address_line2": None}),
+    ("/customers", "admin", {"active": False}),
+    ("/services", "admin", {"name": "Regular clean", "price_cents": 9500}),
+    ("/services", "admin", {"duration_minutes": 90, "active": False}),
+    ("/staff", "admin", {"name": "Maria Santos"}),
+    ("/staff", "superadmin", {"active": False}),
+]
+
+
+@pytest.mark.parametrize(("path", "role", "changes"), CHANGES)
+def test_a_catalogue_row_is_changed(client, login_as, tenants, app, path, role, changes):
+    row_id = getattr(tenants["everfresh"], ROW_OF[path])
+    before = stored(app, path, row_id)
+
+    response = client.patch(f"{path}/{row_id}", headers=login_as(role), json=changes)
+
+    assert response.status_code == 200
+    assert {**before, **changes} == stored(app, path, row_id)
+    answer = response.get_json()
+    assert list(answer) == KEYS[path]
+    assert {name: answer[name] for name in changes} == changes
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "body", "message"),
+    [
+        ("/customers", "customer", {"city": "Leeds"}, "Your role may not do this."),
+        (
+            "/customers",
+            "staff",
+            {"active": False},
+            "Only an admin may deactivate or reactivate a customer.",
+        ),
+        ("/services", "staff", {"price_cents": 1}, "Your role may not do this."),
+        ("/staff", "staff", {"name": "Me"}, "Your role may not do this."),
+        ("/staff", "customer", {"active": False}, "Your role may not do this."),
+    ],
+)
+def test_only_the_right_roles_change_rows(
+    client, login_as, tenants, app, path, role, body, message
+):
+    row_id = getattr(tenants["everfresh"], ROW_OF[path])
+    before = stored(app, path, row_id)
+
+    response = client.patch(f"{path}/{row_id}", headers=login_as(role), json=body)
+
+    assert_error(response, 403, "Forbidden", message)
+    assert stored(app, path, row_id) == before
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_another_companys_row_cannot_be_changed(client, login_as, tenants, app, path):
+    row_id = getattr(tenants["brighthome"], ROW_OF[path])
+    before = stored(app, path, row_id)
+
+    response = client.patch(f"{path}/{row_id}", headers=login_as("admin"), json={"name": "Mine"})
+
+    assert_error(response, 404, "Not Found", ONE_ROW_MISSING[path])
+    assert stored(app, path, row_id) == before
+
+
+CHANGE_VALIDATION = [
+    ("/customers", {}, ["body"]),
+    ("/customers", {"name": None}, ["name"]),
+    ("/customers", {"name": ""}, ["name"]),
+    ("/customers", {"active": None}, ["active"]),
+    ("/customers", {"active": "false"}, ["active"]),
+    ("/customers", {"postcode": "??"}, ["postcode"]),
+    ("/customers", {"company_id": "comp_x"}, ["company_id"]),
+    ("/services", {"duration_minutes": 0}, ["duration_minutes"]),
+    ("/services", {"duration_minutes": None}, ["duration_minutes"]),
+    ("/services", {"price_cents": -5}, ["price_cents"]),
+    ("/services", {"name": "Clean\u200b"}, ["name"]),
+    ("/staff", {"user_id": None}, ["user_id"]),
+    ("/staff", {"active": 0}, ["active"]),
+    ("/staff", {"name": "x" * 201}, ["name"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "fields"),
+    CHANGE_VALIDATION,
+    ids=[f"{path}-{json.dumps(body)[:30]}" for path, body, _ in CHANGE_VALIDATION],
+)
+def test_changes_are_validated(client, login_as, tenants, app, path, body, fields):
+    row_id = getattr(tenants["everfresh"], ROW_OF[path])
+    before = stored(app, path, row_id)
+
+    response = client.patch(f"{path}/{row_id}", headers=login_as("admin"), json=body)
+
+    assert sorted(invalid_fields(response)) == fields
+    assert stored(app, path, row_id) == before
+
+
+# --- Deactivation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CATALOG)
+def test_lists_leave_deactivated_rows_out_unless_asked(client, login_as, tenants, path):
+    headers = login_as("admin")
+    row_id = getattr(tenants["everfresh"], ROW_OF[path])
+    everything = [item["id"] for item in client.get(path, headers=headers).get_json()["items"]]
+
+    client.patch(f"{path}/{row_id}", headers=headers, json={"active": False})
+    active = client.get(path, headers=headers).get_json()["items"]
+    listed = client.get(f"{path}?include_inactive=true", headers=headers).get_json()["items"]
+    one = client.get(f"{path}/{row_id}", headers=headers)
+
+    assert [item["id"] for item in active] == [i for i in everything if i != row_id]
+    assert [item["id"] for item in listed] == everything
+    assert next(item for item in listed if item["id"] == row_id)["active"] is False
+    assert (one.status_code, one.get_json()["active"]) == (200, False)
+
+
+def test_a_reactivated_row_is_listed_again(client, login_as, tenants):
+    headers = login_as("admin")
+    staff_id = tenants["everfresh"].staff_id
+
+    client.patch(f"/staff/{staff_id}", headers=headers, json={"active": False})
+    client.patch(f"/staff/{staff_id}", headers=headers, json={"active": True})
+
+    assert staff_id in [item["id"] for item in client.get("/staff", headers=headers).json["items"]]
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "2"])
+def test_include_inactive_takes_a_boolean(client, login_as, value):
+    response = client.get(f"/staff?include_inactive={value}", headers=login_as("admin"))
+
+    assert list(invalid_fields(response, "The query string has invalid parameters.")) == [
+        "include_inactive"
+    ]
+
+
+def booking_body(tenant, **fields: Any) -> dict[str, Any]:
+    """Return a valid new booking for tomorrow at 10:00 with the tenant's rows."""
+    return {
+        "customer_id": tenant.customer_id,
+        "service_id": tenant.service_id,
+        "staff_id": tenant.staff_id,
+        "scheduled_date": in_days(1),
+        "scheduled_time_start": "10:00",
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "message"),
+    [
+        ("/customers", "customer_id", "This customer is deactivated: no new bookings."),
+        ("/services", "service_id", "This service is deactivated: it can no longer be booked."),
+        ("/staff", "staff_id", "This staff member is deactivated: choose another."),
+    ],
+)
+def test_a_deactivated_row_takes_no_new_booking_but_keeps_its_own(
+    client, login_as, tenants, app, path, field, message
+):
+    everfresh = tenants["everfresh"]
+    headers = login_as("admin")
+    existing = client.post("/bookings", headers=headers, json=booking_body(everfresh)).get_json()
+    client.patch(
+        f"{path}/{getattr(everfresh, ROW_OF[path])}", headers=headers, json={"active": False}
+    )
+    with app.app_context():
+        before = db.session.scalar(db.select(db.func.count()).select_from(Booking))
+
+    refused = client.post(
+        "/bookings",
+        headers=headers,
+        json=booking_body(everfresh, scheduled_time_start="15:00"),
+    )
+    kept = client.patch(
+        f"/bookings/{existing['booking_id']}", headers=headers, json={"notes": "Ring twice."}
+    )
+
+    assert invalid_fields(refused) == {field: message}
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Booking)) == before
+    assert kept.status_code == 200
+    assert kept.get_json()["notes"] == "Ring twice."
+    assert client.get(f"/bookings/{existing['booking_id']}", headers=headers).status_code == 200
+
+
+def test_a_deactivated_customer_user_cannot_book(client, login_as, tenants):
+    client.patch(
+        f"/customers/{tenants['everfresh'].customer_id}",
+        headers=login_as("admin"),
+        json={"active": False},
+    )
+
+    response = client.post(
+        "/bookings",
+        headers=login_as("customer"),
+        json={
+            "service_id": tenants["everfresh"].service_id,
+            "scheduled_date": in_days(1),
+            "scheduled_time_start": "10:00",
+        },
+    )
+
+    assert invalid_fields(response) == {
+        "customer_id": "This customer is deactivated: no new bookings."
+    }
+
+
+# --- A service's length and its staff members' bookings -----------------------------------------
+
+
+def back_to_back(client: FlaskClient, headers: dict[str, str], tenant) -> tuple[str, int]:
+    """Book the tenant's staff member for two jobs of its service, the second right after the
+    first; return the service id and its length."""
+    service = client.get(f"/services/{tenant.service_id}", headers=headers).get_json()
+    minutes = service["duration_minutes"]
+    second = (datetime(2000, 1, 1, 9, 0) + timedelta(minutes=minutes)).strftime("%H:%M")
+    for start in ("09:00", second):
+        response = client.post(
+            "/bookings",
+            headers=headers,
+            json=booking_body(tenant, scheduled_date=in_days(2), scheduled_time_start=start),
+        )
+        assert response.status_code == 201, response.get_json()
+    return service["id"], minutes
+
+
+def test_a_longer_service_may_not_double_book_a_staff_member(client, login_as, tenants, app):
+    headers = login_as("admin")
+    service_id, minutes = back_to_back(client, headers, tenants["everfresh"])
+
+    response = client.patch(
+        f"/services/{service_id}", headers=headers, json={"duration_minutes": minutes + 15}
+    )
+
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert list(error["fields"]) == ["duration_minutes"]
+    assert error["fields"]["duration_minutes"].startswith("BK-1001 would overlap")
+    assert error["message"] == (
+        f"At {minutes + 15} minutes, BK-1001 would overlap another booking of its staff "
+        "member; move one of them first."
+    )
+    assert stored(app, "/services", service_id)["duration_minutes"] == minutes
+
+
+def test_a_shorter_or_harmless_length_is_taken(client, login_as, tenants, app):
+    headers = login_as("admin")
+    service_id, minutes = back_to_back(client, headers, tenants["everfresh"])
+
+    shorter = client.patch(
+        f"/services/{service_id}", headers=headers, json={"duration_minutes": minutes - 30}
+    )
+    longer_again = client.patch(
+        f"/services/{service_id}", headers=headers, json={"duration_minutes": minutes}
+    )
+
+    assert (shorter.status_code, longer_again.status_code) == (200, 200)
+    assert stored(app, "/services", service_id)["duration_minutes"] == minutes
+
+
+def test_a_cancelled_booking_does_not_hold_a_service_back(client, login_as, tenants):
+    headers = login_as("admin")
+    service_id, minutes = back_to_back(client, headers, tenants["everfresh"])
+    bookings = client.get("/bookings", headers=headers).get_json()["items"]
+    client.patch(
+        f"/bookings/{bookings[-1]['booking_id']}", headers=headers, json={"status": "cancelled"}
+    )
+
+    response = client.patch(
+        f"/services/{service_id}", headers=headers, json={"duration_minutes": minutes + 60}
+    )
+
+    assert response.status_code == 200
+
+
+# --- Currency ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("currency", ["USD", "EUR", "JPY", "CHF", "GBP"])
+def test_a_company_prices_in_any_iso_4217_currency(client, login_as, tenants, app, currency):
+    company_id = tenants["everfresh"].company_id
+    headers = login_as("superadmin")
+
+    created = client.post(
+        "/companies", headers=headers, json={"name": "SparkleCo", "currency": currency}
+    )
+    changed = client.patch(f"/companies/{company_id}", headers=headers, json={"currency": currency})
+
+    assert (created.status_code, created.get_json()["currency"]) == (201, currency)
+    assert (changed.status_code, changed.get_json()["currency"]) == (200, currency)
+    with app.app_context():
+        assert db.session.get(Company, company_id).currency == currency
+
+
+@pytest.mark.parametrize("currency", ["gbp", "XXX", "XAU", "XTS", "ABC", "", "GBPX", None, 826])
+def test_an_unknown_currency_is_refused(client, login_as, tenants, app, currency):
+    company_id = tenants["everfresh"].company_id
+
+    response = client.patch(
+        f"/companies/{company_id}", headers=login_as("superadmin"), json={"currency": currency}
+    )
+
+    assert list(invalid_fields(response)) == ["currency"]
+    with app.app_context():
+        assert db.session.get(Company, company_id).currency == "GBP"
+
+
+def test_unknown_currency_message(client, login_as):
+    response = client.post(
+        "/companies", headers=login_as("superadmin"), json={"name": "Co", "currency": "XAU"}
+    )
+
+    assert invalid_fields(response) == {
+        "currency": "Unknown currency: use an ISO 4217 code such as GBP, EUR or USD."
+    }

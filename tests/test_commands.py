@@ -239,6 +239,33 @@ def test_seed_demo_refuses_in_production(empty_database, runner, counts):
     assert counts() == dict.fromkeys(MODELS, 0)
 
 
+# --- create-company ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("arguments", "currency"), [([], "GBP"), (["--currency", "EUR"], "EUR")])
+def test_create_company_prices_in_a_currency(app, runner, arguments, currency):
+    result = runner.invoke(args=["create-company", "Acme Cleaning", *arguments])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        company = db.session.scalars(
+            db.select(Company).where(Company.name == "Acme Cleaning")
+        ).one()
+        assert company.currency == currency
+
+
+def test_create_company_refuses_an_unknown_currency(app, runner):
+    result = runner.invoke(args=["create-company", "Acme Cleaning", "--currency", "eur"])
+
+    assert result.exit_code == 2
+    assert "Unknown currency: use an ISO 4217 code such as GBP, EUR or USD." in result.output
+    with app.app_context():
+        assert (
+            db.session.scalars(db.select(Company).where(Company.name == "Acme Cleaning")).first()
+            is None
+        )
+
+
 # --- remove-demo ----------------------------------------------------------------------------
 
 
