@@ -972,6 +972,53 @@ def test_admins_add_edit_and_deactivate_customers_services_and_staff(
     assert "Mary Jackson" not in [row["name"] for row in staff]
 
 
+def test_a_reset_password_is_replaced_before_anything_else(live_server, browser: Browser) -> None:
+    server = live_server(**RELAXED_LOGIN_LIMITS)
+    admin = server.login(ADMIN_EMAIL)
+    users = server.request("GET", "/users", token=admin).body["items"]
+    staff_user = next(user for user in users if user["email"] == STAFF_EMAIL)
+    reset = server.request("POST", f"/users/{staff_user['id']}/reset-password", token=admin)
+    assert reset.status == 200, reset.body
+    browser("newContext")
+    browser("goto", url=f"{server.base_url}/")
+    browser("fill", selector="#login input[name=email]", value=STAFF_EMAIL)
+    browser("fill", selector="#login input[name=password]", value=reset.body["temporary_password"])
+    browser("click", selector="#login button")
+    browser("waitFor", selector="#password[open]")
+    assert browser("text", selector="#password-title") == "Choose a new password"
+    # The temporary password was just typed: it is not asked for again.
+    assert browser("evaluate", expression="document.querySelector('#password .field').hidden")
+    chosen = "violet-harbour-tangent-91"
+    browser("fill", selector="#password [name=new_password]", value=chosen)
+    browser("fill", selector="#password [name=repeat_password]", value=chosen)
+    browser("click", selector="#password [type=submit]")
+    browser("waitFor", selector="#connection[data-state=live]")
+    assert browser("evaluate", expression="document.querySelector('#password').open") is False
+    server.login(STAFF_EMAIL, chosen)
+
+    browser("click", selector="#user-menu summary")
+    browser("click", selector="#change-password")
+    browser("waitFor", selector="#password[open]")
+    assert browser("text", selector="#password-title") == "Change password"
+    browser("fill", selector="#password [name=current_password]", value="not-the-password")
+    again = "copper-lantern-meadow-47"
+    browser("fill", selector="#password [name=new_password]", value=again)
+    browser("fill", selector="#password [name=repeat_password]", value=again)
+    browser("click", selector="#password [type=submit]")
+    browser("waitFor", selector="#password .error")
+    assert browser("text", selector="#password .error") == "The current password is wrong."
+    browser("fill", selector="#password [name=current_password]", value=chosen)
+    browser("click", selector="#password [type=submit]")
+    browser("waitFor", selector="#password", state="hidden")
+    server.login(STAFF_EMAIL, again)
+    assert browser(
+        "evaluate", expression="document.querySelector('#connection').dataset.state"
+    ) in (
+        "live",
+        "reconnecting",
+    )
+
+
 def test_the_board_fits_a_phone(board: LiveServer, demo: Demo, browser: Browser) -> None:
     day = london_now().date() + timedelta(days=1)
     for start, staff_id in (("08:30", demo.staff_member), ("11:00", None), ("14:15", None)):
