@@ -621,9 +621,10 @@ def test_days_follow_the_company_zone_not_the_browsers(
         )
     open_board(browser, board, timezoneId="Pacific/Auckland")
 
+    # Today's heading is there whether or not anything is booked today.
+    heading = f'.day[data-date="{london_today}"] h3'
+    assert browser("text", selector=heading).startswith("Today · ")
     if booking is not None:
-        heading = f'.day[data-date="{london_today}"] h3'
-        assert browser("text", selector=heading).startswith("Today · ")
         browser("waitFor", selector=row(booking, f'.day[data-date="{london_today}"]'))
     assert browser("attribute", selector="#today", name="data-date") == london_today
     assert browser("text", selector="#zone") == DEMO_ZONE
@@ -694,6 +695,12 @@ def test_new_bookings_are_announced_marked_and_then_settle(
 ) -> None:
     day = own_day(10)
     listed = board.create_booking(demo.admin, scheduled_date=day, scheduled_time_start="12:00")
+    # Without the browser's permission, alerts are never said to be on.
+    open_board(browser, board, path=f"/?day={day}")
+    browser("click", selector="#alerts")
+    browser("waitFor", selector=".toast")
+    assert browser("text", selector="#alerts") != "Alerts on"
+    assert browser("attribute", selector="#alerts", name="aria-pressed") == "false"
     open_board(browser, board, path=f"/?day={day}", permissions=["notifications"])
     browser("click", selector="#alerts")
     browser("waitFor", selector="#alerts[aria-pressed=true]")

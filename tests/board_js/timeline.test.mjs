@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { zoneMinutes } from "../../everfresh/board/static/zone.js";
 import {
   WORKING_DAY,
   dayWindow,
@@ -131,4 +132,15 @@ test("a day lays out rows in order, with a row for a staff member not listed", (
   assert.equal(deep.width, (240 / 840) * 100);
   // A block whose service is still being read shows as a quarter hour.
   assert.equal(rows[3].blocks[0].end - rows[3].blocks[0].start, 15);
+});
+
+test("the now-line stands at the wall clock on the mornings the clocks change", () => {
+  const window = WORKING_DAY;
+  // 2026-03-29 08:30 UTC is 09:30 in London (BST began at 01:00 UTC).
+  const spring = zoneMinutes("Europe/London", new Date("2026-03-29T08:30:00Z"));
+  assert.equal(spring, hours(9) + 30);
+  assert.equal(place(spring, spring, window).left, (150 / 780) * 100);
+  // 2026-11-01 14:00 UTC is 09:00 in New York (EST began at 06:00 UTC).
+  const autumn = zoneMinutes("America/New_York", new Date("2026-11-01T14:00:00Z"));
+  assert.equal(autumn, hours(9));
 });
