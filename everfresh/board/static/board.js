@@ -394,10 +394,8 @@ function onFrame({ type, data }) {
   const result = merge(data);
   if (!result) return;
   const booking = board.bookings.get(data.booking_id);
-  // What the caller may do follows the status and the staff member: unknown until read.
-  if (result === "changed" && (data.changes || []).some((name) => name !== "notes")) {
-    booking.allowed_actions = undefined;
-  }
+  // What the caller may do follows the status and the staff member, which the frame does not
+  // say: read it again. Meanwhile the last known actions stand; the server judges anyway.
   readSoon(data.booking_id);
   if (type === "booking_created" && result === "added") arrived(booking);
   render();
@@ -780,6 +778,10 @@ function wireControls() {
   $("filters-toggle").addEventListener("click", () => {
     const open = $("toolbar").classList.toggle("filters-open");
     $("filters-toggle").setAttribute("aria-expanded", String(open));
+  });
+  // The menu under the user's name closes when the click lands anywhere else.
+  document.addEventListener("click", (event) => {
+    if (!$("user-menu").contains(event.target)) $("user-menu").open = false;
   });
   $("timeline-staff").addEventListener("change", () => timeline.pick($("timeline-staff").value));
   $("alerts").addEventListener("click", () => alerts.toggle());
