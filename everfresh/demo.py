@@ -216,7 +216,11 @@ def seed_demo(now: datetime | None = None) -> int:
         services = _services(company, spec.services)
         staff = _staff(company, staff_login, spec.staff)
         db.session.flush()
-        if not _has_bookings_from_today(company, now):
+        # What an admin has deactivated takes no new booking, from the demo either.
+        customers, services, staff = (
+            [row for row in rows if row.active] for rows in (customers, services, staff)
+        )
+        if customers and services and not _has_bookings_from_today(company, now):
             added += write_demo_days(company, now, staff, customers, services)
     db.session.commit()
     return added

@@ -100,8 +100,8 @@ def plan_demo_days(
         jobs += _tray_jobs(chooser, day, now, durations, tray)
         carried = BOOKINGS_PER_DAY + carried - len(jobs)
         # A household has at most one cleaning a day.
-        customers = chooser.sample(range(customer_count), len(jobs))
-        for (staff, service, start), customer in zip(jobs, customers, strict=True):
+        customers = chooser.sample(range(customer_count), min(len(jobs), customer_count))
+        for (staff, service, start), customer in zip(jobs, customers, strict=False):
             minutes = durations[service]
             planned.append(
                 PlannedBooking(

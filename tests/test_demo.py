@@ -331,3 +331,35 @@ def test_the_demo_shows_through_the_api(seeded, client, login_as):
         "London",
         "SW1Y 4JH",
     )
+
+
+def test_a_new_day_leaves_out_what_an_admin_deactivated(seeded):
+    app, now, _added = seeded
+    with app.app_context():
+        everfresh = db.session.scalars(
+            db.select(Company).where(Company.name == "EverFresh Demo")
+        ).one()
+        retired = {
+            model: db.session.scalars(
+                db.select(model).where(model.company_id == everfresh.id).order_by(model.id)
+            ).first()
+            for model in (Customer, Service, Staff)
+        }
+        for row in retired.values():
+            row.active = False
+        db.session.commit()
+        retired_ids = {model: row.id for model, row in retired.items()}
+
+        added = seed_demo(now + timedelta(days=2))
+        new_day = db.session.scalars(
+            db.select(Booking).where(
+                Booking.company_id == everfresh.id,
+                Booking.scheduled_date >= (now + timedelta(days=2)).astimezone(LONDON).date(),
+            )
+        ).all()
+
+    assert added > 0
+    assert new_day
+    assert retired_ids[Customer] not in {b.customer_id for b in new_day}
+    assert retired_ids[Service] not in {b.service_id for b in new_day}
+    assert retired_ids[Staff] not in {b.staff_id for b in new_day}

@@ -168,7 +168,7 @@ def _final(booking: Booking) -> FieldConflict:
 
 
 def _no_such_move(current: BookingStatus, target: BookingStatus) -> FieldConflict:
-    onward = sorted(move.target for move in MOVES.values() if current in move.sources)
+    onward = [move.target for move in MOVES.values() if current in move.sources]
     return FieldConflict(
         {"status": f"A {current} booking moves only to {' or '.join(onward)}, not to {target}."},
         "The workflow does not allow this change of status.",

@@ -17,7 +17,7 @@ from everfresh.timestamps import utcnow
 STILL_RUNNING = timedelta(days=1)
 
 
-def lengthen_service(service: Service, minutes: int) -> None:
+def change_service_length(service: Service, minutes: int) -> None:
     """Give `service` its new length, refusing (409) one that would double-book a staff member.
 
     A booking lasts its service's `duration_minutes`, so a longer service makes every

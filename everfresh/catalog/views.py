@@ -10,7 +10,7 @@ from everfresh.auth.access import ADMIN_ROLES, ANY_ROLE, STAFF_ROLES, caller
 from everfresh.auth.models import Role
 from everfresh.catalog import schemas
 from everfresh.catalog.models import Customer, Service, Staff
-from everfresh.catalog.service_length import lengthen_service
+from everfresh.catalog.service_length import change_service_length
 from everfresh.extensions import db
 from everfresh.tenancy import (
     company_scope,
@@ -173,7 +173,7 @@ def update_service(service_id: str):
     changes = parse_body(schemas.UpdateServiceRequest)
     row = get_in_company(Service, service_id, company_scope(caller()), message=SERVICE_NOT_FOUND)
     if "duration_minutes" in changes.model_fields_set:
-        lengthen_service(row, changes.duration_minutes)
+        change_service_length(row, changes.duration_minutes)
     return _update(row, changes, schemas.Service)
 
 
