@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test test-fast lint venv clean
+.PHONY: run test test-fast test-board-js lint venv clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,8 +41,12 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 
 # Three test processes, a module each at a time: most of the suite waits on real servers and
 # sockets rather than the CPU, so on two cores this runs in under half the serial time.
-test: $(VENV)/.dev lint $(BROWSER_DEPS)
+test: $(VENV)/.dev lint test-board-js $(BROWSER_DEPS)
 	$(BIN)/pytest -n 3 --dist loadfile
+
+# The board's pure modules (time zones, timeline layout, filters, words) on Node's own runner.
+test-board-js:
+	node --test tests/board_js/
 
 # pytest exits 5 when every test was deselected, and make fails on it: no silent empty run.
 test-fast: $(VENV)/.dev

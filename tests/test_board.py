@@ -59,7 +59,21 @@ def test_the_board_page_carries_the_heartbeat_and_a_strict_content_policy(client
     [
         *[
             (f"/board/static/{module}.js", "text/javascript")
-            for module in ("board", "api", "stream", "names", "zone")
+            for module in (
+                "board",
+                "api",
+                "stream",
+                "names",
+                "zone",
+                "list",
+                "timeline",
+                "details",
+                "forms",
+                "filters",
+                "alerts",
+                "refusals",
+                "dom",
+            )
         ],
         ("/board/static/board.css", "text/css"),
     ],

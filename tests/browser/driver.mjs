@@ -83,6 +83,18 @@ const commands = {
   focus: ({ selector }) => page.focus(selector),
   selectOption: ({ selector, value }) => page.selectOption(selector, value).then(() => null),
   dragAndDrop: ({ source, target }) => page.dragAndDrop(source, target),
+  // Press on an element's centre, move by (dx, dy) in `steps`, and let go, as a hand would.
+  dragBy: async ({ selector, dx = 0, dy = 0, steps = 8 }) => {
+    const box = await page.locator(selector).boundingBox();
+    const x = box.x + box.width / 2;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    await page.mouse.move(x + dx, y + dy, { steps });
+    await page.mouse.up();
+  },
+  box: ({ selector }) => page.locator(selector).boundingBox(),
+  scroll: ({ y }) => page.evaluate(`window.scrollTo(0, ${Number(y)})`),
   waitFor: ({ selector, timeout = 5000, state = "visible" }) =>
     page.waitForSelector(selector, { timeout, state }).then(() => null),
   waitForFunction: ({ expression, timeout = 5000 }) =>

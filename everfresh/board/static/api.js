@@ -9,6 +9,7 @@ export class ApiError extends Error {
   constructor(status, body, retryAfter) {
     super(body?.error?.message || `The server answered ${status}.`);
     this.status = status;
+    this.errorName = body?.error?.name || "";
     this.fields = body?.error?.fields || {};
     this.retryAfter = retryAfter;
   }
@@ -26,8 +27,18 @@ export function readCookie(name) {
   return found ? decodeURIComponent(found.slice(prefix.length)) : null;
 }
 
-async function send(path, { method = "GET", body } = {}) {
-  const headers = {};
+/** The error name of a 403 that means: choose a new password before anything else. */
+export const PASSWORD_CHANGE_REQUIRED = "Password Change Required";
+
+let onPasswordChangeRequired = () => {};
+
+/** Say what to do when the server asks for a new password (after an admin's reset). */
+export function whenPasswordChangeRequired(callback) {
+  onPasswordChangeRequired = callback;
+}
+
+async function send(path, { method = "GET", body, headers: extra = {} } = {}) {
+  const headers = { ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") {
     const csrf = readCookie(page.accessCsrfCookie);
@@ -49,7 +60,11 @@ async function send(path, { method = "GET", body } = {}) {
   if (response.ok) return answer;
   const retryAfter = Number(response.headers.get("Retry-After")) || null;
   const ErrorClass = response.status === 401 ? Unauthorized : ApiError;
-  throw new ErrorClass(response.status, answer, retryAfter);
+  const error = new ErrorClass(response.status, answer, retryAfter);
+  if (error.status === 403 && error.errorName === PASSWORD_CHANGE_REQUIRED) {
+    onPasswordChangeRequired(error);
+  }
+  throw error;
 }
 
 /** Call the API; on 401 renew the access cookie once and try again. */

@@ -3,10 +3,11 @@
 // Auth lives in HttpOnly cookies set by POST /auth/session, so the native EventSource can
 // stream from /sse/events; this script never sees a token. The list is read only once the
 // stream is live, and the two are merged by booking id and `updated_at`, so nothing
-// committed after the stream opened can fall between them.
+// committed after the stream opened can fall between them. This module holds the board's
+// state and hands each part (list, timeline, details, forms, filters, alerts) what it needs.
 
 import {
-  ApiError,
+  PASSWORD_CHANGE_REQUIRED,
   Unauthorized,
   Unreachable,
   call,
@@ -14,35 +15,37 @@ import {
   readAll,
   renewSession,
   startSession,
+  whenPasswordChangeRequired,
   whenSessionEnds,
 } from "./api.js";
+import { Alerts } from "./alerts.js";
+import { Details } from "./details.js";
+import { setOptions } from "./dom.js";
+import { dateRange, filterSearch, inRange, passes, readFilters } from "./filters.js";
+import { BookingForm, CatalogAdmin, PasswordForm, dayField } from "./forms.js";
+import { BookingList } from "./list.js";
 import * as names from "./names.js";
+import { findClash, refusalWords } from "./refusals.js";
 import { SharedStream } from "./stream.js";
-import { addDays, dayLabel, instant, longDay, zoneNow } from "./zone.js";
+import { Timeline } from "./timeline.js";
+import { dayLabel, longDay, timeSpan, zoneMinutes, zoneNow } from "./zone.js";
 
 const STAFF_ROLES = new Set(["staff", "admin", "superadmin"]);
 const ADMIN_ROLES = new Set(["admin", "superadmin"]);
-const FINAL = new Set(["completed", "cancelled"]);
 // A booking is late once its start has passed and nobody has started it.
 const NOT_LATE = new Set(["in_progress", "completed", "cancelled"]);
-const STATUS_LABELS = {
-  pending: "Pending",
-  confirmed: "Confirmed",
-  in_progress: "In progress",
-  completed: "Completed",
-  cancelled: "Cancelled",
-};
-const SHOW_OPTIONS = new Set(["all", "mine", "unassigned"]);
 // A new booking stays marked New for this long once it has been on screen.
 const NEW_FOR_MS = 10000;
-// Lateness and "today" move with the clock: recheck them this often.
+// Lateness, "today" and the timeline's now-line move with the clock: redraw this often.
 const CLOCK_TICK_MS = 15000;
 const LIST_RETRY_MS = 5000;
+// Changes seen on the stream are followed by a read of the booking (for what the caller may
+// now do with it); a burst is read as one list instead, beyond this many.
+const MAX_SINGLE_READS = 10;
 const SESSION_ENDED = "Your session has ended. Please log in again.";
 const NOT_STAFF = "The board is for staff and admins.";
 const UNAVAILABLE = "The server is unavailable. Try again in a moment.";
 const STATE_LABELS = { live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
-const ALERTS_KEY = "everfresh-alerts";
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,39 +55,27 @@ const board = {
   myStaffId: null,
   stream: null,
   state: null,
+  filters: readFilters(window.location.search),
   bookings: new Map(),
   fresh: new Set(),
-  rows: new Map(),
-  cards: new Map(),
-  daySections: new Map(),
-  openId: null,
-  openVersion: null,
+  unseen: new Set(),
+  onScreen: new Map(),
+  newTimers: new Map(),
+  toRead: new Set(),
+  readTimer: 0,
   listRequest: 0,
   listError: false,
+  listLoaded: false,
   renderQueued: false,
   clock: 0,
-  newTimers: new Map(),
-  audio: null,
 };
-
-// ---- small helpers ---------------------------------------------------------------------------
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function button(text, onClick, className = "") {
-  const node = element("button", className, text);
-  node.type = "button";
-  node.addEventListener("click", onClick);
-  return node;
-}
 
 function timeZone() {
   return board.company?.timezone || "UTC";
+}
+
+function currency() {
+  return board.company?.currency || "GBP";
 }
 
 function today() {
@@ -109,6 +100,21 @@ function isLate(booking) {
   return schedule(booking) < `${now.date}T${now.time}`;
 }
 
+function durationOf(booking) {
+  return names.row("services", booking.service_id)?.duration_minutes ?? null;
+}
+
+function staffOptions() {
+  return names
+    .allStaff()
+    .filter((staff) => staff.active !== false)
+    .map((staff) => [staff.id, staff.name]);
+}
+
+function span(booking) {
+  return timeSpan(booking.scheduled_time_start, durationOf(booking));
+}
+
 function waitText(seconds) {
   if (!seconds) return "a moment";
   if (seconds <= 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
@@ -116,80 +122,213 @@ function waitText(seconds) {
   return `${minutes} minute${minutes === 1 ? "" : "s"}`;
 }
 
-/** Put a refused action into words a person can act on. */
-function refusalText(error) {
-  if (error instanceof Unreachable) return "The server could not be reached; nothing changed.";
-  if (!(error instanceof ApiError)) return "Something went wrong; nothing changed.";
-  const details = Object.values(error.fields || {}).join(" ");
-  const prefix = { 403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Not accepted" };
-  const words = `${prefix[error.status] || "Failed"}: ${error.message}`;
-  return details ? `${words} ${details}` : words;
+/** Put a refused change to a booking into words, with what the board knows around it. */
+function refusalFor(booking, changes, error) {
+  const wanted = { ...booking, ...changes };
+  const clash = findClash(wanted, [...board.bookings.values()], durationOf);
+  return refusalWords(error, {
+    wanted,
+    clash,
+    clashFacts: {
+      staffName: names.nameOf("staff", wanted.staff_id),
+      isMe: Boolean(wanted.staff_id) && wanted.staff_id === board.myStaffId,
+      serviceName: clash ? names.nameOf("services", clash.service_id) : "",
+      duration: clash ? durationOf(clash) : null,
+      today: today(),
+    },
+    today: today(),
+    timeZone: timeZone(),
+    bookingNumber: booking.booking_number,
+  });
 }
 
-// ---- filters, kept in the URL ---------------------------------------------------------------
+// ---- the parts of the board ------------------------------------------------------------
 
-const filters = { view: "list", day: null, show: "all", status: "" };
+const alerts = new Alerts({
+  announcer: $("announcer"),
+  pill: $("new-pill"),
+  burst: $("burst"),
+  toasts: $("toasts"),
+  alertsButton: $("alerts"),
+  isLeader: () => Boolean(board.stream?.leader),
+});
 
-function readFilters() {
-  const query = new URLSearchParams(window.location.search);
-  filters.view = query.get("view") === "staff" ? "staff" : "list";
-  const day = query.get("day") || "";
-  filters.day = /^\d{4}-\d{2}-\d{2}$/.test(day) ? day : null;
-  filters.show = SHOW_OPTIONS.has(query.get("show")) ? query.get("show") : "all";
-  filters.status = STATUS_LABELS[query.get("status")] ? query.get("status") : "";
-}
+const list = new BookingList(
+  {
+    days: $("days"),
+    empty: $("empty"),
+    done: $("done"),
+    doneList: $("done-list"),
+    doneCount: $("done-count"),
+    cancelled: $("cancelled"),
+    cancelledList: $("cancelled-list"),
+    cancelledCount: $("cancelled-count"),
+  },
+  {
+    today,
+    nameOf: names.nameOf,
+    durationOf,
+    isLate,
+    isFresh: (id) => board.fresh.has(id),
+    isQuiet: (id) => alerts.inBurst(id),
+    open: openDetails,
+    watch: (node) => newObserver.observe(node),
+  },
+);
 
-function writeFilters() {
-  const query = new URLSearchParams();
-  if (filters.view !== "list") query.set("view", filters.view);
-  if (filters.day) query.set("day", filters.day);
-  if (filters.show !== "all") query.set("show", filters.show);
-  if (filters.status) query.set("status", filters.status);
-  const search = query.toString();
-  window.history.replaceState(null, "", search ? `?${search}` : window.location.pathname);
-}
+const timeline = new Timeline($("timeline"), {
+  open: openDetails,
+  permissions(booking) {
+    const allowed = new Set(booking.allowed_actions || []);
+    const mayAssignSelf = allowed.has("assign_self") && Boolean(board.myStaffId);
+    return {
+      reschedule: allowed.has("reschedule"),
+      assignAny: allowed.has("assign") || (mayAssignSelf && !booking.staff_id),
+      assignTo: (staffId) => allowed.has("assign") || (mayAssignSelf && staffId === board.myStaffId),
+    };
+  },
+  async move(booking, changes) {
+    try {
+      merge(await call(`/bookings/${booking.booking_id}`, { method: "PATCH", body: changes }));
+      const who = changes.staff_id === undefined ? "" : ` with ${names.nameOf("staff", changes.staff_id) || "no one"}`;
+      const moved = board.bookings.get(booking.booking_id);
+      alerts.say(`${booking.booking_number} now ${span(moved)}${who}.`);
+      return null;
+    } catch (failure) {
+      if (failure instanceof Unauthorized) {
+        sessionEnded(SESSION_ENDED);
+        return null;
+      }
+      return `${booking.booking_number} stays where it was: ${refusalFor(booking, changes, failure)}`;
+    }
+  },
+  describe(booking) {
+    const customer = names.nameOf("customers", booking.customer_id);
+    const service = names.nameOf("services", booking.service_id);
+    const fresh = board.fresh.has(booking.booking_id);
+    let classes = "";
+    if (fresh) classes += alerts.inBurst(booking.booking_id) ? " fresh-quiet" : " fresh";
+    if (isLate(booking)) classes += " is-late";
+    return {
+      title: `${span(booking)} ${booking.booking_number} · ${customer} · ${service}`,
+      lines: [
+        ["tl-time", booking.scheduled_time_start],
+        ["tl-end", span(booking).slice(5)],
+        ["tl-service", `${fresh ? "New · " : ""}${service}`],
+        ["tl-customer", customer],
+      ],
+      classes,
+    };
+  },
+  announce: (text) => alerts.say(text),
+  rerender: () => render(),
+});
+
+const details = new Details(
+  {
+    dialog: $("details"),
+    title: $("details-title"),
+    fields: $("details-fields"),
+    actions: $("actions"),
+    error: $("action-error"),
+    close: $("details-close"),
+  },
+  {
+    booking: (id) => board.bookings.get(id),
+    today,
+    timeZone,
+    currency,
+    nameOf: names.nameOf,
+    row: names.row,
+    staffOptions,
+    myStaffId: () => board.myStaffId,
+    isLate,
+    async act(booking, changes) {
+      try {
+        merge(await call(`/bookings/${booking.booking_id}`, { method: "PATCH", body: changes }));
+        render();
+        return null;
+      } catch (failure) {
+        if (failure instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
+        return refusalFor(booking, changes, failure);
+      }
+    },
+    closed(id) {
+      const target = list.rowOf(id)?.querySelector(".open") || timeline.blocks.get(id);
+      target?.focus();
+    },
+  },
+);
+
+const formView = {
+  today,
+  timeZone,
+  currency,
+  staffOptions,
+  services: () => names.allServices().filter((service) => service.active !== false),
+  durationOf,
+  nameOf: names.nameOf,
+  myStaffId: () => board.myStaffId,
+  async bookingsOn(day) {
+    if (inRange({ scheduled_date: day }, range()) && board.listLoaded) {
+      return [...board.bookings.values()].filter((booking) => booking.scheduled_date === day);
+    }
+    const items = await readAll(`/bookings?date_from=${day}&date_to=${day}`);
+    await Promise.all(items.map((booking) => names.lookUp("services", booking.service_id)));
+    return items;
+  },
+  booked(booking) {
+    merge(booking);
+    alerts.say(`Booked ${booking.booking_number}: ${names.nameOf("customers", booking.customer_id)}, ${dayLabel(booking.scheduled_date, today())} ${span(booking)}.`);
+    render();
+  },
+  changed(kind) {
+    names.refresh(kind).catch(() => null);
+  },
+  unauthorized: () => sessionEnded(SESSION_ENDED),
+};
+const bookingForm = new BookingForm(formView);
+const catalogAdmin = new CatalogAdmin(formView);
+const passwordForm = new PasswordForm();
+
+// ---- filters, kept in the URL -------------------------------------------------------------
+
+const dayPicker = dayField("", today, "day");
+$("day-control").replaceChildren(dayPicker.label);
 
 function showFilters() {
+  const { filters } = board;
   $("view-list").setAttribute("aria-pressed", String(filters.view === "list"));
   $("view-staff").setAttribute("aria-pressed", String(filters.view === "staff"));
-  $("day").value = filters.day || "";
+  // By staff always shows one day: today's date stands in the field when none is picked.
+  const shownDay = filters.day || (filters.view === "staff" ? today() : "");
+  if (dayPicker.value() !== shownDay) dayPicker.input.value = shownDay;
   $("show").value = filters.show;
   $("status").value = filters.status;
   $("list").hidden = filters.view !== "list";
   $("dispatch").hidden = filters.view !== "staff";
   $("upcoming").hidden = !filters.day;
+  $("upcoming").textContent = filters.view === "staff" ? "Today" : "Today and upcoming";
+  const folded = filters.show !== "all" || filters.status !== "";
+  $("filters-toggle").textContent = folded ? "Filters (on)" : "Filters";
 }
 
 function changeFilters(changes) {
   const before = range().join();
-  Object.assign(filters, changes);
-  writeFilters();
+  Object.assign(board.filters, changes);
+  const search = filterSearch(board.filters);
+  window.history.replaceState(null, "", search || window.location.pathname);
   showFilters();
   if (range().join() !== before) loadList();
   if (changes.view === "staff") names.refreshStaff().catch(() => null);
   render();
 }
 
-/** The dates shown: the picked day, or (list view) today and every later day. */
 function range() {
-  if (filters.view === "staff") return [filters.day || today(), filters.day || today()];
-  return filters.day ? [filters.day, filters.day] : [today(), ""];
+  return dateRange(board.filters, today());
 }
 
-function inRange(booking) {
-  const [from, to] = range();
-  return booking.scheduled_date >= from && (!to || booking.scheduled_date <= to);
-}
-
-function passesFilters(booking) {
-  if (filters.show === "mine" && (!board.myStaffId || booking.staff_id !== board.myStaffId)) {
-    return false;
-  }
-  if (filters.show === "unassigned" && booking.staff_id) return false;
-  return !filters.status || booking.status === filters.status;
-}
-
-// ---- the bookings the board knows ----------------------------------------------------------
+// ---- the bookings the board knows -------------------------------------------------------
 
 function version(booking) {
   return booking.updated_at || booking.created_at;
@@ -217,6 +356,7 @@ async function loadList() {
     if (request !== board.listRequest) return;
     for (const booking of items) merge(booking);
     board.listError = false;
+    board.listLoaded = true;
   } catch (error) {
     if (error instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
     if (request !== board.listRequest) return;
@@ -230,17 +370,70 @@ async function loadList() {
   render();
 }
 
+/** Read again, soon, the bookings the stream changed: the frames do not say what the caller may now do. */
+function readSoon(id) {
+  board.toRead.add(id);
+  clearTimeout(board.readTimer);
+  board.readTimer = setTimeout(async () => {
+    const ids = [...board.toRead];
+    board.toRead.clear();
+    if (ids.length > MAX_SINGLE_READS) return loadList();
+    await Promise.all(
+      ids.map((bookingId) =>
+        call(`/bookings/${bookingId}`)
+          .then((full) => merge(full))
+          .catch(() => null),
+      ),
+    );
+    render();
+  }, 100);
+}
+
 function onFrame({ type, data }) {
   if (type === "replay_truncated") return loadList();
   const result = merge(data);
-  if (type === "booking_created" && result === "added") {
-    board.fresh.add(data.booking_id);
-    announce(data.booking_id);
-  }
-  if (result) render();
+  if (!result) return;
+  const booking = board.bookings.get(data.booking_id);
+  // What the caller may do follows the status and the staff member, which the frame does not
+  // say: read it again. Meanwhile the last known actions stand; the server judges anyway.
+  readSoon(data.booking_id);
+  if (type === "booking_created" && result === "added") arrived(booking);
+  render();
 }
 
-// ---- rendering ---------------------------------------------------------------------------------
+function arrived(booking) {
+  const id = booking.booking_id;
+  board.fresh.add(id);
+  board.unseen.add(id);
+  const quiet = alerts.arrived(id);
+  clearTimeout(board.announceTimer);
+  // A burst is told once, when it has settled, not fifteen times.
+  board.announceTimer = setTimeout(() => announce(quiet ? null : id), quiet ? 500 : 0);
+}
+
+async function announce(bookingId) {
+  if (!bookingId) {
+    const burst = [...board.fresh].filter((id) => alerts.inBurst(id));
+    const text = `${burst.length} new bookings arrived.`;
+    alerts.say(text);
+    alerts.notify(`${burst.length} new bookings`, text, "burst");
+    return;
+  }
+  const booking = board.bookings.get(bookingId);
+  await Promise.all([
+    names.lookUp("customers", booking.customer_id),
+    names.lookUp("services", booking.service_id),
+  ]);
+  const when = `${dayLabel(booking.scheduled_date, today())} at ${span(booking)}`;
+  const text = `New booking ${booking.booking_number}: ${names.nameOf(
+    "customers",
+    booking.customer_id,
+  )}, ${names.nameOf("services", booking.service_id)}, ${when}.`;
+  alerts.say(text);
+  alerts.notify(`New booking ${booking.booking_number}`, text, bookingId);
+}
+
+// ---- rendering -----------------------------------------------------------------------------
 
 function render() {
   if (board.renderQueued) return;
@@ -250,9 +443,10 @@ function render() {
     board.renderQueued = false;
     if (!board.user) return;
     renderHeader();
-    if (filters.view === "list") renderList();
-    else renderDispatch();
-    renderDetails();
+    if (board.filters.view === "list") renderList();
+    else renderTimeline();
+    details.render();
+    renderNotices();
   });
 }
 
@@ -266,250 +460,72 @@ function renderHeader() {
   $("board-error").hidden = !board.listError;
 }
 
-function rowFor(booking, store, className) {
-  let row = store.get(booking.booking_id);
-  if (!row) {
-    row = element("li", className);
-    row.dataset.bookingId = booking.booking_id;
-    const open = button("", () => openDetails(booking.booking_id), "open");
-    row.append(open);
-    store.set(booking.booking_id, row);
-  }
-  return row;
-}
-
-function summary(booking, { withDay }) {
-  const when = element("time", "when");
-  when.dateTime = schedule(booking);
-  when.textContent = withDay
-    ? `${dayLabel(booking.scheduled_date, today())} · ${booking.scheduled_time_start}`
-    : booking.scheduled_time_start;
-  const parts = [when];
-  if (isLate(booking)) parts.push(element("span", "late", "Late"));
-  parts.push(
-    element("span", "number", booking.booking_number),
-    element("span", "customer", names.nameOf("customers", booking.customer_id)),
-    element("span", "service", names.nameOf("services", booking.service_id)),
-    element(
-      "span",
-      "staff",
-      booking.staff_id ? names.nameOf("staff", booking.staff_id) : "Unassigned",
-    ),
-    element("span", `status status-${booking.status}`, STATUS_LABELS[booking.status]),
+function shownBookings() {
+  const shown = [...board.bookings.values()].filter(
+    (booking) => inRange(booking, range()) && passes(booking, board.filters, board.myStaffId),
   );
-  if (board.fresh.has(booking.booking_id)) parts.push(element("span", "badge", "New"));
-  return parts;
-}
-
-function fillRow(row, booking, options) {
-  row.dataset.status = booking.status;
-  row.classList.toggle("fresh", board.fresh.has(booking.booking_id));
-  row.classList.toggle("is-late", isLate(booking));
-  const open = row.querySelector(".open");
-  open.replaceChildren(...summary(booking, options));
-  if (board.fresh.has(booking.booking_id)) newObserver.observe(row);
-}
-
-/** Put exactly `children`, in order, into `parent`, moving only what is out of place. */
-function placeChildren(parent, children) {
-  children.forEach((child, index) => {
-    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] || null);
-  });
-  while (parent.children.length > children.length) parent.lastElementChild.remove();
+  return shown.sort(bySchedule);
 }
 
 function renderList() {
-  const date = today();
-  const shown = [...board.bookings.values()].filter((b) => inRange(b) && passesFilters(b));
-  shown.sort(bySchedule);
-  const days = new Map();
-  const done = [];
-  const cancelled = [];
-  for (const booking of shown) {
-    if (booking.status === "completed") done.push(booking);
-    else if (booking.status === "cancelled") cancelled.push(booking);
-    else {
-      if (!days.has(booking.scheduled_date)) days.set(booking.scheduled_date, []);
-      days.get(booking.scheduled_date).push(booking);
-    }
-  }
-  const sections = [];
-  for (const [day, bookings] of days) {
-    let section = board.daySections.get(day);
-    if (!section) {
-      section = element("section", "day");
-      section.dataset.date = day;
-      section.append(element("h3"), element("ol", "bookings"));
-      board.daySections.set(day, section);
-    }
-    const label = dayLabel(day, date);
-    section.querySelector("h3").textContent =
-      label === "Today" || label === "Tomorrow" ? `${label} · ${longDay(day, date)}` : label;
-    const rows = bookings.map((booking) => {
-      const row = rowFor(booking, board.rows, "booking");
-      fillRow(row, booking, { withDay: false });
-      return row;
-    });
-    placeChildren(section.querySelector("ol"), rows);
-    sections.push(section);
-  }
-  placeChildren($("days"), sections);
-  for (const [list, bookings, count] of [
-    [$("done-list"), done, $("done-count")],
-    [$("cancelled-list"), cancelled, $("cancelled-count")],
-  ]) {
-    const rows = bookings.map((booking) => {
-      const row = rowFor(booking, board.rows, "booking");
-      fillRow(row, booking, { withDay: true });
-      return row;
-    });
-    placeChildren(list, rows);
-    count.textContent = String(bookings.length);
-  }
-  $("done").hidden = done.length === 0;
-  $("cancelled").hidden = cancelled.length === 0;
-  $("empty").hidden = days.size > 0 || board.state !== "live" || !$("list-loading").hidden;
-  $("empty").textContent = filters.day
-    ? `No bookings on ${longDay(filters.day, date)} match.`
-    : "No bookings for today or later match yet. New ones appear here the moment they are made.";
+  list.render(shownBookings(), {
+    upcoming: !board.filters.day,
+    day: board.filters.day,
+    ready: board.state === "live" && $("list-loading").hidden,
+  });
 }
 
-// ---- dispatch: one lane per staff member -----------------------------------------------------
-
-function renderDispatch() {
+function renderTimeline() {
   const day = range()[0];
-  $("dispatch-day").textContent = dayLabel(day, today());
-  const jobs = [...board.bookings.values()]
-    .filter((booking) => booking.scheduled_date === day && booking.status !== "cancelled")
-    .sort(bySchedule);
-  const lanes = [{ id: "", name: "Unassigned" }, ...names.allStaff()];
-  for (const booking of jobs) {
-    if (booking.staff_id && !lanes.some((lane) => lane.id === booking.staff_id)) {
-      lanes.push({ id: booking.staff_id, name: names.nameOf("staff", booking.staff_id) });
-    }
-  }
-  const laneNodes = lanes.map((lane) => {
-    const node = laneFor(lane);
-    node.querySelector("h3 .name").textContent = lane.name;
-    const cards = jobs
-      .filter((booking) => (booking.staff_id || "") === lane.id)
-      .map((booking) => {
-        const card = cardFor(booking);
-        fillCard(card, booking);
-        return card;
-      });
-    node.querySelector("h3 .count").textContent = String(cards.length);
-    placeChildren(node.querySelector("ol"), cards);
-    return node;
+  const date = today();
+  const label = dayLabel(day, date);
+  $("dispatch-day").textContent =
+    label === "Today" || label === "Tomorrow" ? `${label} · ${longDay(day, date)}` : label;
+  const bookings = [...board.bookings.values()].filter(
+    (booking) =>
+      booking.scheduled_date === day &&
+      booking.status !== "cancelled" &&
+      passes(booking, board.filters, board.myStaffId),
+  );
+  const staff = names.allStaff().filter(
+    (row) => row.active !== false || bookings.some((booking) => booking.staff_id === row.id),
+  );
+  const rows = [{ id: "", name: "Unassigned" }, ...staff.map((row) => ({ id: row.id, name: row.name }))];
+  const picker = $("timeline-staff");
+  setOptions(picker, rows.map((row) => [row.id, row.name]), timeline.picked ?? board.myStaffId ?? "");
+  if (timeline.picked === null && board.myStaffId) timeline.pick(board.myStaffId);
+  timeline.render({
+    rows,
+    bookings: bookings.sort(bySchedule),
+    durationOf,
+    now: day === date ? zoneMinutes(timeZone()) : null,
   });
-  placeChildren($("lanes"), laneNodes);
+  $("timeline-empty").hidden = bookings.length > 0;
 }
 
-const laneNodes = new Map();
-
-function laneFor(lane) {
-  let node = laneNodes.get(lane.id);
-  if (node) return node;
-  node = element("section", lane.id ? "lane" : "lane tray");
-  node.dataset.staffId = lane.id;
-  const heading = element("h3");
-  heading.append(element("span", "name"), element("span", "count"));
-  node.append(heading, element("ol", "jobs"));
-  node.addEventListener("dragover", (event) => {
-    if (!isAdmin()) return;
-    event.preventDefault();
-    node.classList.add("drop-target");
-  });
-  node.addEventListener("dragleave", () => node.classList.remove("drop-target"));
-  node.addEventListener("drop", (event) => {
-    event.preventDefault();
-    node.classList.remove("drop-target");
-    const bookingId = event.dataTransfer.getData("text/plain");
-    const booking = board.bookings.get(bookingId);
-    if (booking && (booking.staff_id || "") !== lane.id) assign(booking, lane.id || null);
-  });
-  laneNodes.set(lane.id, node);
-  return node;
-}
-
-function cardFor(booking) {
-  let card = board.cards.get(booking.booking_id);
-  if (card) return card;
-  card = rowFor(booking, board.cards, "job");
-  card.addEventListener("dragstart", (event) => {
-    event.dataTransfer.setData("text/plain", booking.booking_id);
-    event.dataTransfer.effectAllowed = "move";
-  });
-  if (isAdmin()) {
-    const label = element("label", "assign");
-    label.append(element("span", "visually-hidden", "Assign to…"));
-    const select = element("select");
-    select.addEventListener("change", () => {
-      const current = board.bookings.get(booking.booking_id);
-      const staffId = select.value || null;
-      if (current && staffId !== current.staff_id) assign(current, staffId);
-    });
-    label.append(select);
-    card.append(label);
+/** The unseen bookings' elements on the page now, in the current view. */
+function unseenElements() {
+  const found = [];
+  for (const id of board.unseen) {
+    const node = board.filters.view === "list" ? list.rowOf(id) : timeline.blocks.get(id);
+    if (node?.isConnected && node.offsetParent !== null) found.push({ id, node });
   }
-  return card;
+  return found;
 }
 
-function staffOptions(select, chosen) {
-  const options = [["", "Unassigned"], ...names.allStaff().map((s) => [s.id, s.name])];
-  if (chosen && !options.some(([id]) => id === chosen)) {
-    options.push([chosen, names.nameOf("staff", chosen)]);
-  }
-  const signature = JSON.stringify(options);
-  if (select.dataset.signature !== signature) {
-    select.replaceChildren(
-      ...options.map(([id, name]) => {
-        const option = element("option", "", name);
-        option.value = id;
-        return option;
-      }),
-    );
-    select.dataset.signature = signature;
-  }
-  select.value = chosen || "";
+function renderNotices() {
+  alerts.showUnseen(board.unseen.size);
+  const fresh = [...board.fresh].map((id) => board.bookings.get(id)).filter(Boolean);
+  alerts.showBurst(fresh, today(), (bookings) => {
+    const first = [...bookings].sort(bySchedule)[0];
+    const node = list.rowOf(first.booking_id) || timeline.blocks.get(first.booking_id);
+    node?.scrollIntoView({ block: "center" });
+  }, (ids) => ids.forEach(clearFresh));
+  // Layout is settled only after this frame: measure then.
+  requestAnimationFrame(() => alerts.showPill(unseenElements()));
 }
 
-function fillCard(card, booking) {
-  fillRow(card, booking, { withDay: false });
-  card.draggable = isAdmin() && !FINAL.has(booking.status);
-  const select = card.querySelector("select");
-  if (select) {
-    staffOptions(select, booking.staff_id);
-    select.disabled = FINAL.has(booking.status);
-    select.setAttribute("aria-label", `Assign ${booking.booking_number} to…`);
-  }
-}
-
-async function assign(booking, staffId) {
-  const who = staffId ? names.nameOf("staff", staffId) : "Unassigned";
-  const error = $("dispatch-error");
-  error.hidden = true;
-  try {
-    merge(await call(`/bookings/${booking.booking_id}`, {
-      method: "PATCH",
-      body: { staff_id: staffId },
-    }));
-    $("announcer").textContent = staffId
-      ? `${booking.booking_number} assigned to ${who}.`
-      : `${booking.booking_number} is unassigned.`;
-  } catch (failure) {
-    if (failure instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
-    error.textContent = `${booking.booking_number} stays where it was. ${refusalText(failure)}`;
-    error.hidden = false;
-    $("announcer").textContent = error.textContent;
-  }
-  render();
-}
-
-// ---- New badges ----------------------------------------------------------------------------
-
-// A booking has a list row and a dispatch card: it counts as on screen while either is.
-const onScreen = new Map();
+// ---- New marks: what arrived since the user last looked ---------------------------------
 
 const newObserver = new IntersectionObserver((entries) => {
   for (const entry of entries) {
@@ -518,39 +534,50 @@ const newObserver = new IntersectionObserver((entries) => {
       newObserver.unobserve(entry.target);
       continue;
     }
-    const shown = onScreen.get(id) || new Set();
+    const shown = board.onScreen.get(id) || new Set();
     if (entry.isIntersecting) shown.add(entry.target);
     else shown.delete(entry.target);
-    onScreen.set(id, shown);
-    if (shown.size > 0 && !board.newTimers.has(id)) {
-      board.newTimers.set(id, setTimeout(() => clearFresh(id), NEW_FOR_MS));
-    } else if (shown.size === 0 && board.newTimers.has(id)) {
+    board.onScreen.set(id, shown);
+  }
+  lookedAt();
+});
+
+/** Count as seen what is on screen while the tab is in front; retire New marks in time. */
+function lookedAt() {
+  if (document.hidden) return;
+  let changed = false;
+  for (const [id, shown] of board.onScreen) {
+    if (shown.size > 0) {
+      if (board.unseen.delete(id)) changed = true;
+      if (!board.newTimers.has(id)) {
+        board.newTimers.set(id, setTimeout(() => clearFresh(id), NEW_FOR_MS));
+      }
+    } else if (board.newTimers.has(id)) {
       // Scrolled away (or filtered out) before its time was up: start over when it is back.
       clearTimeout(board.newTimers.get(id));
       board.newTimers.delete(id);
     }
   }
-});
+  if (changed) renderNotices();
+}
 
 function clearFresh(id) {
   clearTimeout(board.newTimers.get(id));
   board.newTimers.delete(id);
-  onScreen.delete(id);
+  board.onScreen.delete(id);
+  board.unseen.delete(id);
+  alerts.endBurst([id]);
   if (board.fresh.delete(id)) render();
 }
 
-// ---- details and actions ---------------------------------------------------------------------
+// ---- details -------------------------------------------------------------------------------
 
 async function openDetails(id) {
   const booking = board.bookings.get(id);
   if (!booking) return;
-  board.openId = id;
-  board.openVersion = null;
   clearFresh(id);
-  $("action-error").hidden = true;
-  renderDetails();
-  if (!$("details").open) $("details").showModal();
-  // The stream carries no notes and no customer contact: read them now, fresh.
+  details.open(id);
+  // The stream carries no notes, no customer contact and no allowed actions: read them now.
   const [full] = await Promise.all([
     call(`/bookings/${id}`).catch(() => null),
     names.lookUp("customers", booking.customer_id, { fresh: true }),
@@ -560,216 +587,7 @@ async function openDetails(id) {
   render();
 }
 
-function closeDetails() {
-  const id = board.openId;
-  board.openId = null;
-  $("details").close();
-  board.rows.get(id)?.querySelector(".open")?.focus();
-}
-
-function detail(list, term, value) {
-  list.append(element("dt", "", term), element("dd", "", value || "—"));
-}
-
-function renderDetails() {
-  const booking = board.openId && board.bookings.get(board.openId);
-  if (!booking) return;
-  const customer = names.row("customers", booking.customer_id);
-  const service = names.row("services", booking.service_id);
-  const date = today();
-  $("details-title").textContent = `Booking ${booking.booking_number}`;
-  const fields = $("details-fields");
-  fields.replaceChildren();
-  detail(fields, "Booking number", booking.booking_number);
-  detail(fields, "Status", STATUS_LABELS[booking.status] + (isLate(booking) ? " · Late" : ""));
-  detail(
-    fields,
-    "When",
-    `${longDay(booking.scheduled_date, date)} at ${booking.scheduled_time_start} (${timeZone()})`,
-  );
-  detail(fields, "Customer", names.nameOf("customers", booking.customer_id));
-  detail(fields, "Phone", customer?.phone);
-  detail(fields, "Email", customer?.email);
-  const price = service ? `${(service.price_cents / 100).toFixed(2)}` : "";
-  detail(
-    fields,
-    "Service",
-    service
-      ? `${service.name} · ${service.duration_minutes} min · ${price}`
-      : names.nameOf("services", booking.service_id),
-  );
-  detail(
-    fields,
-    "Assigned to",
-    booking.staff_id ? names.nameOf("staff", booking.staff_id) : "Unassigned",
-  );
-  detail(fields, "Notes", booking.notes);
-  detail(fields, "Created", instant(booking.created_at, timeZone()));
-  detail(fields, "Updated", instant(booking.updated_at || booking.created_at, timeZone()));
-  // Rebuild the actions only when the booking changed, so a half-filled form survives.
-  const signature = `${version(booking)}|${booking.status}|${booking.staff_id}|${names.allStaff().length}`;
-  if (board.openVersion !== signature) {
-    board.openVersion = signature;
-    renderActions(booking);
-  }
-}
-
-function renderActions(booking) {
-  const actions = $("actions");
-  actions.replaceChildren();
-  if (FINAL.has(booking.status)) {
-    actions.append(element("p", "muted", `This booking is ${STATUS_LABELS[booking.status].toLowerCase()}.`));
-    return;
-  }
-  const act = (changes) => () => update(booking.booking_id, changes);
-  const row = element("div", "action-row");
-  if (booking.status === "pending") row.append(button("Confirm", act({ status: "confirmed" })));
-  if (booking.status === "pending" || booking.status === "confirmed") {
-    row.append(button("Start", act({ status: "in_progress" })));
-  }
-  if (booking.status === "confirmed" || booking.status === "in_progress") {
-    row.append(button("Complete", act({ status: "completed" })));
-  }
-  if (board.myStaffId && booking.staff_id !== board.myStaffId) {
-    row.append(button("Assign to me", act({ staff_id: board.myStaffId })));
-  }
-  actions.append(row);
-  if (!isAdmin()) return;
-
-  const assignRow = element("div", "action-row");
-  const assignLabel = element("label", "", "Assign to ");
-  const select = element("select");
-  select.id = "assign-staff";
-  staffOptions(select, booking.staff_id);
-  assignLabel.append(select);
-  assignRow.append(
-    assignLabel,
-    button("Assign", () => update(booking.booking_id, { staff_id: select.value || null })),
-  );
-
-  const moveRow = element("div", "action-row");
-  const dateLabel = element("label", "", "Date ");
-  const dateInput = element("input");
-  dateInput.type = "date";
-  dateInput.id = "reschedule-date";
-  dateInput.value = booking.scheduled_date;
-  dateLabel.append(dateInput);
-  const timeLabel = element("label", "", "Time ");
-  const timeInput = element("input");
-  timeInput.type = "time";
-  timeInput.id = "reschedule-time";
-  timeInput.value = booking.scheduled_time_start;
-  timeLabel.append(timeInput);
-  moveRow.append(
-    dateLabel,
-    timeLabel,
-    button("Reschedule", () =>
-      update(booking.booking_id, {
-        scheduled_date: dateInput.value,
-        scheduled_time_start: timeInput.value.slice(0, 5),
-      }),
-    ),
-  );
-
-  const cancelRow = element("div", "action-row");
-  const confirmCancel = element("div", "confirm-cancel");
-  confirmCancel.hidden = true;
-  confirmCancel.append(
-    element("span", "", `Cancel ${booking.booking_number}? This cannot be undone.`),
-    button("Yes, cancel it", act({ status: "cancelled" }), "danger"),
-    button("Keep it", () => {
-      confirmCancel.hidden = true;
-      askCancel.focus();
-    }),
-  );
-  const askCancel = button(
-    "Cancel booking…",
-    () => {
-      confirmCancel.hidden = false;
-      confirmCancel.querySelector("button").focus();
-    },
-    "danger-outline",
-  );
-  cancelRow.append(askCancel, confirmCancel);
-  actions.append(assignRow, moveRow, cancelRow);
-}
-
-async function update(bookingId, changes) {
-  const error = $("action-error");
-  error.hidden = true;
-  const controls = $("actions").querySelectorAll("button, select, input");
-  for (const control of controls) control.disabled = true;
-  try {
-    merge(await call(`/bookings/${bookingId}`, { method: "PATCH", body: changes }));
-  } catch (failure) {
-    if (failure instanceof Unauthorized) return sessionEnded(SESSION_ENDED);
-    error.textContent = refusalText(failure);
-    error.hidden = false;
-  } finally {
-    for (const control of controls) control.disabled = false;
-  }
-  render();
-}
-
-// ---- noticing without watching ---------------------------------------------------------------
-
-async function announce(bookingId) {
-  const booking = board.bookings.get(bookingId);
-  await Promise.all([
-    names.lookUp("customers", booking.customer_id),
-    names.lookUp("services", booking.service_id),
-  ]);
-  const when = `${dayLabel(booking.scheduled_date, today())} at ${booking.scheduled_time_start}`;
-  const text = `New booking ${booking.booking_number}: ${names.nameOf(
-    "customers",
-    booking.customer_id,
-  )}, ${names.nameOf("services", booking.service_id)}, ${when}.`;
-  $("announcer").textContent = text;
-  // Only the tab holding the stream alerts, so four tabs do not ring four times.
-  if (!board.stream?.leader || localStorage.getItem(ALERTS_KEY) !== "on") return;
-  if ("Notification" in window && Notification.permission === "granted") {
-    new Notification(`New booking ${booking.booking_number}`, { body: text, tag: bookingId });
-  }
-  chime();
-}
-
-function chime() {
-  try {
-    board.audio ||= new AudioContext();
-    const tone = board.audio.createOscillator();
-    const volume = board.audio.createGain();
-    tone.frequency.value = 880;
-    volume.gain.value = 0.08;
-    tone.connect(volume).connect(board.audio.destination);
-    tone.start();
-    tone.stop(board.audio.currentTime + 0.25);
-  } catch {
-    // No sound available: the notification and the live region still tell.
-  }
-}
-
-function showAlertsButton() {
-  const on = localStorage.getItem(ALERTS_KEY) === "on";
-  $("alerts").setAttribute("aria-pressed", String(on));
-  $("alerts").textContent = on ? "Alerts on" : "Turn on alerts";
-}
-
-async function toggleAlerts() {
-  if (localStorage.getItem(ALERTS_KEY) === "on") {
-    localStorage.removeItem(ALERTS_KEY);
-  } else {
-    const permission = "Notification" in window ? await Notification.requestPermission() : "denied";
-    localStorage.setItem(ALERTS_KEY, "on");
-    // Sound works even without notifications; the click lets the tab play it.
-    chime();
-    if (permission !== "granted") {
-      $("announcer").textContent = "Desktop notifications are blocked; alerts will only chime.";
-    }
-  }
-  showAlertsButton();
-}
-
-// ---- connection state ------------------------------------------------------------------------
+// ---- connection state ----------------------------------------------------------------------
 
 function onState(state) {
   const wasLive = board.state === "live";
@@ -798,10 +616,11 @@ async function streamRefused() {
   return true;
 }
 
-// ---- screens -------------------------------------------------------------------------------
+// ---- screens ---------------------------------------------------------------------------------
 
 function sessionEnded(message) {
   showLogin(message);
+  return null;
 }
 
 function resetBoard() {
@@ -811,22 +630,21 @@ function resetBoard() {
   board.state = null;
   board.bookings.clear();
   board.fresh.clear();
+  board.unseen.clear();
   for (const timer of board.newTimers.values()) clearTimeout(timer);
   board.newTimers.clear();
-  onScreen.clear();
-  board.rows.clear();
-  board.cards.clear();
-  board.daySections.clear();
-  laneNodes.clear();
+  board.onScreen.clear();
   board.listRequest += 1;
+  board.listLoaded = false;
   clearInterval(board.clock);
   names.forgetAll();
-  for (const id of ["days", "done-list", "cancelled-list", "lanes"]) $(id).replaceChildren();
+  list.clear();
+  alerts.showUnseen(0);
 }
 
 function showLogin(message = "") {
   resetBoard();
-  if ($("details").open) $("details").close();
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   $("loading").hidden = true;
   $("board").hidden = true;
   $("account").hidden = true;
@@ -845,12 +663,13 @@ async function openBoard(user) {
   }
   resetBoard();
   board.user = user;
-  board.company = { name: "All companies", timezone: "UTC" };
+  board.company = { name: "All companies", timezone: "UTC", currency: "GBP" };
   try {
     if (user.company_id) board.company = await call(`/companies/${user.company_id}`);
     await names.preload();
   } catch (error) {
     if (error instanceof Unauthorized) return showLogin(SESSION_ENDED);
+    if (error.errorName === PASSWORD_CHANGE_REQUIRED) return;
     // Names and the zone are looked up again on demand; the board still works.
   }
   board.myStaffId = names.allStaff().find((staff) => staff.user_id === user.id)?.id || null;
@@ -860,11 +679,12 @@ async function openBoard(user) {
   $("account").hidden = false;
   $("list-loading").hidden = false;
   $("who").textContent = `${user.name} · ${user.role}`;
+  $("manage").hidden = !isAdmin();
   $("company-name").textContent = board.company.name;
   $("show").querySelector('[value="mine"]').disabled = !board.myStaffId;
-  readFilters();
+  board.filters = readFilters(window.location.search);
   showFilters();
-  showAlertsButton();
+  alerts.showButton();
   board.clock = setInterval(render, CLOCK_TICK_MS);
   board.stream = new SharedStream(user.id, {
     onFrame,
@@ -880,15 +700,19 @@ async function logIn(event) {
   event.preventDefault();
   const form = event.currentTarget;
   const submit = form.querySelector("button");
+  const password = form.elements.password.value;
   submit.disabled = true;
   try {
-    const user = await startSession(form.elements.email.value, form.elements.password.value);
+    const user = await startSession(form.elements.email.value, password);
     form.reset();
+    board.loginPassword = password;
     await openBoard(user);
   } catch (error) {
+    if (error.errorName === PASSWORD_CHANGE_REQUIRED) return;
     showLogin(loginRefusal(error));
   } finally {
     submit.disabled = false;
+    board.loginPassword = "";
   }
 }
 
@@ -902,6 +726,22 @@ function loginRefusal(error) {
   return error.message || UNAVAILABLE;
 }
 
+/** The server wants a new password before anything else: ask for it, then carry on. */
+function passwordChangeRequired() {
+  if (passwordForm.forced) return;
+  const currentPassword = board.loginPassword || "";
+  $("loading").hidden = true;
+  passwordForm.open({
+    forced: true,
+    currentPassword,
+    done: async () => {
+      const user = await renewSession().catch(() => null);
+      if (user) await openBoard(user);
+      else showLogin("Your password is changed. Log in with it.");
+    },
+  });
+}
+
 async function logOut() {
   board.stream?.announceEnd("You logged out in another tab.");
   await endSession();
@@ -911,20 +751,46 @@ async function logOut() {
 function wireControls() {
   $("login").addEventListener("submit", logIn);
   $("logout").addEventListener("click", logOut);
+  $("change-password").addEventListener("click", () => {
+    $("user-menu").open = false;
+    passwordForm.open();
+  });
+  $("manage").addEventListener("click", () => {
+    $("user-menu").open = false;
+    catalogAdmin.open();
+  });
+  $("new-booking").addEventListener("click", () =>
+    bookingForm.open({
+      day: board.filters.day || today(),
+      staffId: board.filters.view === "staff" ? timeline.picked : "",
+    }),
+  );
   $("view-list").addEventListener("click", () => changeFilters({ view: "list" }));
   $("view-staff").addEventListener("click", () => changeFilters({ view: "staff" }));
-  $("day").addEventListener("change", () => changeFilters({ day: $("day").value || null }));
+  dayPicker.input.addEventListener("input", () => {
+    const day = dayPicker.value();
+    if (day && day !== board.filters.day) changeFilters({ day });
+    if (!dayPicker.input.value) changeFilters({ day: null });
+  });
   $("upcoming").addEventListener("click", () => changeFilters({ day: null }));
   $("show").addEventListener("change", () => changeFilters({ show: $("show").value }));
   $("status").addEventListener("change", () => changeFilters({ status: $("status").value }));
-  $("alerts").addEventListener("click", toggleAlerts);
-  $("details-close").addEventListener("click", closeDetails);
-  $("details").addEventListener("close", () => {
-    if (board.openId) closeDetails();
+  $("filters-toggle").addEventListener("click", () => {
+    const open = $("toolbar").classList.toggle("filters-open");
+    $("filters-toggle").setAttribute("aria-expanded", String(open));
   });
+  // The menu under the user's name closes when the click lands anywhere else.
+  document.addEventListener("click", (event) => {
+    if (!$("user-menu").contains(event.target)) $("user-menu").open = false;
+  });
+  $("timeline-staff").addEventListener("change", () => timeline.pick($("timeline-staff").value));
+  $("alerts").addEventListener("click", () => alerts.toggle());
   window.addEventListener("offline", () => board.stream?.wentOffline());
   window.addEventListener("online", () => board.stream?.reconnectNow());
+  document.addEventListener("visibilitychange", lookedAt);
+  document.addEventListener("scroll", () => renderNotices(), { passive: true, capture: true });
   whenSessionEnds(() => sessionEnded(SESSION_ENDED));
+  whenPasswordChangeRequired(passwordChangeRequired);
   names.whenResolved(render);
 }
 
@@ -935,7 +801,8 @@ async function start() {
     const user = await renewSession();
     if (user) await openBoard(user);
     else showLogin();
-  } catch {
+  } catch (error) {
+    if (error?.errorName === PASSWORD_CHANGE_REQUIRED) return;
     showLogin(UNAVAILABLE);
   }
 }

@@ -21,11 +21,11 @@ export function forgetAll() {
   missing.clear();
 }
 
-/** Load the first page of customers and services and every staff member. */
+/** Load the first page of customers, and every service and staff member. */
 export async function preload() {
   const [customers, services, staff] = await Promise.all([
     readAll("/customers", 1),
-    readAll("/services", 1),
+    readAll("/services"),
     readAll("/staff"),
   ]);
   for (const [kind, items] of [
@@ -42,6 +42,17 @@ export async function refreshStaff() {
   const before = JSON.stringify(allStaff());
   for (const row of await readAll("/staff")) rows.staff.set(row.id, row);
   if (JSON.stringify(allStaff()) !== before) onResolved();
+}
+
+/** Read every row of a kind again (after an admin changed one). */
+export async function refresh(kind) {
+  for (const row of await readAll(`/${kind}`)) rows[kind].set(row.id, row);
+  onResolved();
+}
+
+/** Every service known so far, by name. */
+export function allServices() {
+  return [...rows.services.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Return the known row, or null while it is looked up (then `onResolved` runs). */
