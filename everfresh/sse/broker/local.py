@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import gevent
+from gevent.event import Event
 
 from everfresh.metrics import (
     EVENTS_DELIVERED,
@@ -27,6 +28,7 @@ from everfresh.metrics import (
 from everfresh.sse.broker.mailbox import Closed, Subscriber
 from everfresh.sse.broker.pacing import hold_seconds, slices
 from everfresh.sse.ordering import CommitOrder
+from everfresh.sse.tail import RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,13 @@ class Broker:
         self._unwoken: list[Subscriber] = []
         self._waker: gevent.Greenlet | None = None
         self._waker_holding = False
+        # The events delivered last, in order, which reconnecting streams resume from; once
+        # the feed is heard, filled from the log by `read_recent` (set by the app), which
+        # returns (after, [(company_id, event_id, sequence, frame), ...]): every event after.
+        self.tail = RecentEvents()
+        self.read_recent: Callable[[], tuple[int, list[tuple[str, int, int, bytes]]]] | None = None
+        self.tail_filled = Event()
+        self._tail_filling = False
 
     @property
     def subscriber_count(self) -> int:
@@ -166,6 +175,7 @@ class Broker:
 
     def deliver_envelope(self, envelope: Envelope) -> int:
         """Queue an event for its company's streams here, timing it from its commit."""
+        self.tail.record(envelope.company_id, envelope.event_id, envelope.sequence, envelope.frame)
         delivered = self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
         if delivered and envelope.committed_at is not None:
             FAN_OUT_SECONDS.observe(max(0.0, time.time() - envelope.committed_at))
@@ -176,6 +186,34 @@ class Broker:
         if not _first_time(self._recent_ids, event_id):
             return 0
         return self._deliver_to(self._by_company.get(company_id, ()), frame)
+
+    def tail_is_complete(self) -> bool:
+        """Tell whether this worker hears every event now, so its tail misses none."""
+        return True
+
+    def recent_events(
+        self, company_id: str | None, event_id: int, wait: float
+    ) -> list[tuple[int, bytes]] | None:
+        """Return the scope's events after `event_id` from the tail, or None if it lacks some.
+
+        The first call fills the tail from the log; calls meanwhile wait up to `wait` seconds.
+        """
+        if not self.tail_is_complete():
+            return None
+        if not self._tail_filling:
+            self._tail_filling = True
+            gevent.spawn(self._fill_tail)
+        self.tail_filled.wait(wait)
+        return self.tail.since(company_id, event_id)
+
+    def _fill_tail(self) -> None:
+        try:
+            if self.read_recent is not None:
+                self.tail.fill(*self.read_recent())
+        except Exception:
+            log.exception("Could not fill the recent events from the log; streams read the log")
+        finally:
+            self.tail_filled.set()
 
     def note_log_position(self, position: int) -> None:
         """Tell the broker how far the log went when a stream subscribed (the order's start)."""
@@ -208,6 +246,7 @@ class Broker:
     def _deliver_to_all_companies(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:
             if _first_time(self._recent_all_companies_ids, envelope.event_id):
+                self.tail.record_for_all_companies(envelope.event_id, envelope.frame)
                 self._deliver_to(self._all_companies, envelope.frame)
 
     def _deliver_to(self, recipients: Iterable[Subscriber], frame: bytes) -> int:
