@@ -25,7 +25,7 @@ class Batcher(Generic[Item, Answer]):
     """
 
     def __init__(
-        self, look_up: Callable[[list[Item]], Sequence[Answer]], max_items: int = 1000
+        self, look_up: Callable[[list[Item]], Sequence[Answer]], max_items: int = 10_000
     ) -> None:
         self._look_up = look_up
         self.max_items = max_items

@@ -21,7 +21,8 @@ from everfresh.redis_clients import REDIS_ERRORS
 EXTENSION_KEY = "everfresh.connect_checks"
 # Where `everfresh.auth.denylist` keeps the app's denylist (that module builds on this one).
 DENYLIST_KEY = "everfresh.denylist"
-# Users or tokens looked up per query; keeps the IN list within every database's limits.
+# Users or tokens looked up per query or MGET; keeps the IN list within every database's
+# limits. A batch holds any number of requests: a storm's share a handful of users.
 BATCH_SIZE = 500
 # Where a checked request keeps its user until flask-jwt-extended asks for it.
 _CHECKED_USER = "everfresh_checked_user"
@@ -46,9 +47,7 @@ class ConnectChecks:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.endpoints: set[str] = set()
-        self._batcher: Batcher[tuple[str, str], CheckedToken] = Batcher(
-            self._look_up, max_items=BATCH_SIZE
-        )
+        self._batcher: Batcher[tuple[str, str], CheckedToken] = Batcher(self._look_up)
 
     @property
     def lookups(self) -> int:
@@ -63,16 +62,21 @@ class ConnectChecks:
         token_ids = sorted({token_id for token_id, _ in tokens})
         user_ids = sorted({user_id for _, user_id in tokens})
         error: Exception | None = None
+        users: dict[str, User] = {}
+        revoked: set[str] = set()
         with self.app.app_context():
             try:
-                users = {
-                    user.id: user
-                    for user in db.session.scalars(_USERS_BY_ID, {"user_ids": user_ids})
-                }
+                for start in range(0, len(user_ids), BATCH_SIZE):
+                    chunk = {"user_ids": user_ids[start : start + BATCH_SIZE]}
+                    users.update(
+                        (user.id, user) for user in db.session.scalars(_USERS_BY_ID, chunk)
+                    )
                 # Detached, the rows are read-only copies the callers may share.
                 db.session.expunge_all()
+                denylist = current_app.extensions[DENYLIST_KEY]
                 try:
-                    revoked = current_app.extensions[DENYLIST_KEY].denied_among(token_ids)
+                    for start in range(0, len(token_ids), BATCH_SIZE):
+                        revoked |= denylist.denied_among(token_ids[start : start + BATCH_SIZE])
                 except REDIS_ERRORS as outage:
                     revoked, error = set(), outage
             finally:
