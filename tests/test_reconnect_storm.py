@@ -145,6 +145,26 @@ def test_a_pool_that_waited_its_turn_is_no_outage(redis_url, redis_prefix, tiny_
     give_back()
 
 
+def test_the_guard_checks_open_streams_again_when_the_denylist_was_busy(
+    app, client, login_as, redis_url, redis_prefix, tiny_pool, caplog
+):
+    response = client.get("/sse/events", headers=login_as("staff"), buffered=False)
+    frames = iter(response.response)
+    next(frames)
+    denylist = app.extensions["everfresh.denylist"] = RedisDenylist(redis_url, redis_prefix)
+    give_back = hold_the_only_connection(denylist)
+
+    guard = app.extensions["everfresh.stream_guard"]
+    assert guard.check_once() == 0
+    give_back()
+    assert "Denylist busy; stream tokens re-checked next time" in caplog.text
+    # Logged out meanwhile: the next round finds it, now that Redis answers.
+    subscriber = next(iter(app.extensions["everfresh.broker"].subscribers()))
+    denylist._redis.set(f"{redis_prefix}:revoked-token:{subscriber.token_id}", 1, ex=60)
+    assert guard.check_once() == 1
+    assert list(frames) == []
+
+
 def test_streams_during_a_redis_outage_go_on_unchecked_as_documented(app, client, login_as, caplog):
     # Nothing listens on port 9 (discard) of the loopback interface.
     app.extensions["everfresh.denylist"] = RedisDenylist("redis://127.0.0.1:9/0", "unreachable")
