@@ -48,6 +48,12 @@ test: $(VENV)/.dev lint $(BROWSER_DEPS)
 test-fast: $(VENV)/.dev
 	$(BIN)/pytest --fast -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
+# The exactness fault run of `make test` (tests/test_exactness.py) for ten minutes, its faults
+# in a loop; it prints its totals (bookings, events per stream, reconnects, holes read).
+.PHONY: soak
+soak: $(VENV)/.dev
+	EXACTNESS_SECONDS=$${EXACTNESS_SECONDS:-600} $(BIN)/pytest -s -q tests/test_exactness.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 

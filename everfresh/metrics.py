@@ -41,7 +41,17 @@ BROKER_MESSAGES_UNNEEDED = Counter(
     "Event messages that reached a worker holding no stream they were for, by channel.",
     ["channel"],
 )
-# Buckets from a frame queued at once to one held back by the resequencer (HOLD_SECONDS = 1).
+EVENT_HOLES_READ = Counter(
+    "everfresh_event_holes_read",
+    "Events missing when a later one arrived, read from the event log instead: by a worker "
+    "for all its streams once the hold ran out, or by one stream that met the hole itself.",
+    ["by"],
+)
+EVENTS_LACKING = Counter(
+    "everfresh_events_lacking",
+    "Events missing from a line that the event log did not hold either (pruned), given up on.",
+)
+# Buckets from a frame queued at once to one held back for a late predecessor (hold 0.5 s).
 FAN_OUT_SECONDS = Histogram(
     "everfresh_fan_out_seconds",
     "Time from a booking event's commit to its frame being queued for the streams of the "

@@ -189,7 +189,7 @@ def test_streams_of_the_company_get_the_frame_and_other_companies_nothing(
     patch(booking["booking_id"], {"status": "confirmed"})
 
     event_id, _, _, payload = logged()[-1]
-    expected = booking_frame(event_id, "booking_updated", payload)
+    expected = booking_frame(event_id, 1, "booking_updated", payload)
     assert expected.startswith(f"id: {event_id}\nevent: booking_updated\ndata: {{".encode())
     assert next(own_frames) == expected
     assert next(everyone_frames) == expected
@@ -221,7 +221,7 @@ def test_replay_returns_creations_and_updates_in_commit_order(
 
     assert next(frames) == connection_established_frame(seen)
     replayed = [next(frames) for _ in own]
-    assert replayed == [booking_frame(e[0], e[2], e[3]) for e in own]
+    assert replayed == [booking_frame(e[0], 1, e[2], e[3]) for e in own]
     assert [e[2] for e in own] == [
         "booking_updated",
         "booking_created",

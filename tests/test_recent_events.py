@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from everfresh.sse.tail import RecentEvents
+from everfresh.sse.tail import Recent, RecentEvents
 
 
 def frame(event_id: int) -> bytes:
@@ -16,8 +16,8 @@ def deliver(tail: RecentEvents, company_id: str, *events: tuple[int, int]) -> No
         tail.record(company_id, event_id, sequence, frame(event_id))
 
 
-def ids(answer: list[tuple[int, bytes]] | None) -> list[int] | None:
-    return None if answer is None else [event_id for event_id, _ in answer]
+def ids(answer: Recent | None) -> list[int] | None:
+    return None if answer is None else [event.event_id for event in answer.events]
 
 
 def test_a_company_resumes_from_any_point_after_the_first_event_heard():
@@ -29,6 +29,8 @@ def test_a_company_resumes_from_any_point_after_the_first_event_heard():
     assert ids(tail.since("a", 10)) == [12, 13]
     assert ids(tail.since("a", 11)) == [12, 13]
     assert ids(tail.since("a", 13)) == []
+    # Where each resume point stands in the company's numbering.
+    assert [tail.since("a", at).sequence for at in (10, 11, 12, 13)] == [1, 1, 2, 3]
     # Before the first event heard, the worker cannot know what it missed.
     assert tail.since("a", 9) is None
     assert tail.since("c", 12) is None
@@ -73,6 +75,7 @@ def test_what_falls_out_of_a_bounded_company_tail_moves_its_known_start():
 
     assert tail.since("a", 2) is None
     assert ids(tail.since("a", 3)) == [4, 5, 6]
+    assert tail.since("a", 3).sequence == 3
 
 
 def test_companies_heard_from_longest_ago_go_first_past_the_total_bound():
@@ -89,7 +92,7 @@ def test_companies_heard_from_longest_ago_go_first_past_the_total_bound():
 def test_all_company_streams_resume_only_over_consecutive_ids():
     tail = RecentEvents()
     for event_id in (5, 6, 7, 9, 10):
-        tail.record_for_all_companies(event_id, frame(event_id))
+        tail.record_for_all_companies(event_id, 0, frame(event_id))
 
     # 8 never came here: only from 9 on is the tail whole.
     assert tail.since(None, 7) is None
@@ -100,11 +103,13 @@ def test_filling_from_the_log_joins_what_was_delivered_meanwhile():
     tail = RecentEvents()
     # Delivered while the log was being read: event 13 (company a's fourth).
     deliver(tail, "a", (13, 4))
-    tail.record_for_all_companies(13, frame(13))
+    tail.record_for_all_companies(13, 4, frame(13))
     tail.fill(9, [("a", 10, 1, frame(10)), ("b", 11, 7, frame(11)), ("a", 12, 3, frame(12))])
 
     # Company a's events after 9 are 10 and 12 (sequence 2 went before 9), then 13.
     assert ids(tail.since("a", 9)) == [10, 12, 13]
+    # Sequence 2 went before the read: the log's window starts after it.
+    assert tail.since("a", 9).sequence == 0
     assert ids(tail.since("b", 9)) == [11]
     assert ids(tail.since(None, 9)) == [10, 11, 12, 13]
     assert tail.since(None, 8) is None
@@ -113,7 +118,7 @@ def test_filling_from_the_log_joins_what_was_delivered_meanwhile():
 def test_a_fill_that_does_not_meet_the_delivered_events_is_not_trusted():
     tail = RecentEvents()
     deliver(tail, "a", (20, 9))
-    tail.record_for_all_companies(20, frame(20))
+    tail.record_for_all_companies(20, 9, frame(20))
     tail.fill(9, [("a", 10, 1, frame(10))])
 
     assert tail.since("a", 9) is None

@@ -180,7 +180,7 @@ def test_replay_across_a_partition_boundary_is_in_id_order(app, tenants):
     add_events(app, tenants, [timedelta(0)])
 
     with app.app_context():
-        replayed = [event_id for event_id, _ in replay_since(start, None, limit=1000)]
+        replayed = [frame.event_id for frame in replay_since(start, None, limit=1000)]
 
     assert replayed == [start + 1, start + 2, start + 3]
     assert [partition_of(app, event_id) for event_id in replayed] == [
@@ -203,14 +203,14 @@ def test_an_event_of_a_day_without_a_partition_is_kept_and_replayed(app, tenants
 
     assert partition_of(app, event_id) == partitions.DEFAULT_PARTITION
     with app.app_context():
-        assert [found for found, _ in replay_since(start, None, limit=1000)] == [event_id]
+        assert [f.event_id for f in replay_since(start, None, limit=1000)] == [event_id]
 
     # Once the day gets its partition, the event moves there and is still replayed.
     make_partitions_from(app, day)
 
     assert partition_of(app, event_id) == partitions.partition_name(day)
     with app.app_context():
-        assert [found for found, _ in replay_since(start, None, limit=1000)] == [event_id]
+        assert [f.event_id for f in replay_since(start, None, limit=1000)] == [event_id]
 
 
 @on_postgresql

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+from collections.abc import Iterator
+
 import pytest
 
 from everfresh import create_app
 from everfresh.auth.models import Role, User
 from everfresh.extensions import db
+from everfresh.sse.broker import Broker, Closed
 from everfresh.sse.frames import connection_established_frame
+from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RETRY_AFTER_SECONDS
+from tests.live import PrivateRedis, reset_to_demo
 from tests.polling import wait_for
 
 
@@ -134,3 +141,62 @@ def test_closing_a_stream_releases_its_subscription_and_slot(app, client, login_
         response.close()
     assert broker.subscriber_count == 0
     assert dict(app.extensions["everfresh.stream_limiter"]._open) == {}
+
+
+@pytest.fixture
+def lone_cluster_node(tmp_path) -> Iterator[PrivateRedis]:
+    """Run a Redis Cluster of one node holding every slot, to stop when the test says."""
+    import redis
+
+    node = PrivateRedis()
+    node.process = subprocess.Popen(
+        ["redis-server", "--port", str(node.port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--cluster-enabled", "yes", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=node.port, socket_connect_timeout=0.2)
+        wait_for(lambda: _answers(client), timeout=10)
+        client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+        wait_for(lambda: client.cluster("INFO")["cluster_state"] == "ok", timeout=10)
+        client.close()
+        yield node
+    finally:
+        node.stop()
+
+
+def _answers(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+def test_the_guard_ends_a_deactivated_users_stream_during_a_whole_cluster_outage(
+    database_url, lone_cluster_node
+):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": lone_cluster_node.url,
+            "REDIS_CLUSTER": True,
+        },
+        environment="testing",
+    )
+    # A broker of this process alone: the guard's denylist is what talks to the cluster.
+    broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=b": keep-alive\n\n")
+    with app.app_context():
+        reset_to_demo()
+        staff = db.session.scalars(
+            db.select(User).where(User.email == "staff@everfresh.test")
+        ).one()
+        subscriber = broker.subscribe(staff.company_id, staff.id, time.time() + 600, "a-token-id")
+        staff.active = False
+        db.session.commit()
+    lone_cluster_node.stop()
+
+    # The cluster client cannot reach any node at all, which is no redis.RedisError.
+    assert StreamGuard(app, broker).check_once() == 1
+    assert subscriber.closed is Closed.REVOKED
+    with app.app_context():
+        db.engine.dispose()

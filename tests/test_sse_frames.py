@@ -28,7 +28,7 @@ def test_keep_alive_is_the_documented_comment():
 
 def test_booking_frame_reuses_the_stored_payload_verbatim():
     payload = '{"booking_id":"01J","staff_id":null}'
-    assert booking_frame(7, "booking_created", payload) == (
+    assert booking_frame(7, 3, "booking_created", payload) == (
         b'id: 7\nevent: booking_created\ndata: {"booking_id":"01J","staff_id":null}\n\n'
     )
 

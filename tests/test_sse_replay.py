@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from everfresh.eventlog.models import Event
+from everfresh.eventlog.models import Event, LogPosition
 from everfresh.extensions import db
 from everfresh.sse.broker import Broker, Closed, RedisBroker
 from everfresh.sse.frames import (
@@ -17,7 +17,7 @@ from everfresh.sse.frames import (
     connection_established_frame,
     replay_truncated_frame,
 )
-from everfresh.sse.replay import missed_pages
+from everfresh.sse.replay import Page, missed_pages
 from everfresh.sse.streams import stream_frames
 from tests.dates import in_days
 
@@ -109,6 +109,15 @@ def test_an_unusable_last_event_id_is_ignored_like_a_fresh_connect(client, login
     response.close()
 
 
+def test_an_id_beyond_the_log_resumes_from_the_log_and_streams_what_comes(client, login_as, book):
+    position = book()
+    response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": "999999999"})
+    assert next(frames) == connection_established_frame(position)
+    later = book()
+    assert ids_of(frames, 1) == [later]
+    response.close()
+
+
 def test_an_id_older_than_the_log_replays_everything_still_kept(client, login_as, book):
     kept = [book(), book()]
     response, frames = open_stream(client, {**login_as("staff"), "Last-Event-ID": "0"})
@@ -117,17 +126,28 @@ def test_an_id_older_than_the_log_replays_everything_still_kept(client, login_as
     response.close()
 
 
+def frame(event_id: int, sequence: int | None = None) -> bytes:
+    """Return the frame of event `event_id`, its company's `sequence`-th (the id by default)."""
+    return booking_frame(event_id, sequence or event_id, "booking_created", "{}")
+
+
+def no_holes(first: int, last: int, waiting: int) -> list:
+    raise AssertionError(f"no hole expected, got {first}-{last} before {waiting}")
+
+
 def test_hand_over_skips_live_frames_the_replay_already_sent():
     broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
     subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
-    replay = [(5, booking_frame(5, "booking_created", "{}")), (6, booking_frame(6, "x", "{}"))]
+    replay = Page([frame(5), frame(6)], LogPosition(6, 6), 2)
     for event_id in (6, 7):
-        broker.deliver("comp_a", event_id, booking_frame(event_id, "booking_created", "{}"))
+        broker.deliver("comp_a", frame(event_id))
     closed = []
-    frames = stream_frames(subscriber, 4, [replay], lambda: closed.append(True))
+    frames = stream_frames(
+        subscriber, LogPosition(4, 4), [replay], no_holes, lambda: closed.append(True)
+    )
 
-    assert next(frames) == connection_established_frame(4) + replay[0][1] + replay[1][1]
-    assert next(frames) == booking_frame(7, "booking_created", "{}")
+    assert next(frames) == connection_established_frame(4) + frame(5) + frame(6)
+    assert next(frames) == frame(7)
     subscriber.close(Closed.REVOKED)
     assert list(frames) == []
     assert closed == [True]
@@ -138,14 +158,69 @@ def test_hand_over_also_skips_frames_heard_over_redis():
     subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
     for event_id in (6, 7):
         # As the listener hands them on: the bytes after Redis's header, then the envelope.
-        frame = bytes(booking_frame(event_id, "booking_created", "{}"))
-        broker.deliver_envelope(broker.envelope("comp_a", event_id, event_id, frame))
-    replay = [(6, booking_frame(6, "booking_created", "{}"))]
-    frames = stream_frames(subscriber, 5, [replay], lambda: None)
+        broker.deliver_envelope(
+            broker.envelope("comp_a", event_id, event_id, bytes(frame(event_id)))
+        )
+    replay = Page([frame(6)], LogPosition(6, 6), 1)
+    frames = stream_frames(subscriber, LogPosition(5, 5), [replay], no_holes, lambda: None)
 
-    assert next(frames) == connection_established_frame(5) + replay[0][1]
-    assert next(frames) == booking_frame(7, "booking_created", "{}")
+    assert next(frames) == connection_established_frame(5) + frame(6)
+    assert next(frames) == frame(7)
     subscriber.close(Closed.REVOKED)
+
+
+def test_a_company_stream_counts_by_its_company_sequence_and_reads_a_hole_it_meets():
+    broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
+    subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
+    asked = []
+
+    def read_hole(first: int, last: int, waiting: int) -> list:
+        asked.append((first, last, waiting))
+        return [frame(31, 4), frame(35, 5)]
+
+    # Sequence 3 was the company's last when the stream opened at event 30.
+    frames = stream_frames(subscriber, LogPosition(30, 3), [], read_hole, lambda: None)
+    assert next(frames) == connection_established_frame(30)
+    broker.deliver("comp_a", frame(29, 3))
+    broker.deliver("comp_a", frame(40, 6))
+    broker.deliver("comp_a", KEEP_ALIVE)
+    broker.deliver("comp_a", frame(41, 7))
+
+    assert next(frames) == frame(31, 4) + frame(35, 5) + frame(40, 6) + KEEP_ALIVE + frame(41, 7)
+    assert asked == [(4, 5, 40)]
+    subscriber.close(Closed.REVOKED)
+
+
+def test_an_all_company_stream_counts_by_event_id():
+    broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
+    subscriber = broker.subscribe(None, "superadmin", time.time() + 3600)
+    frames = stream_frames(
+        subscriber, LogPosition(30, 0), [], lambda *hole: [frame(31, 9)], lambda: None
+    )
+    next(frames)
+    broker._deliver_to(broker._all_companies, frame(32, 1))
+    assert next(frames) == frame(31, 9) + frame(32, 1)
+    subscriber.close(Closed.REVOKED)
+
+
+def test_a_hole_the_stream_cannot_read_ends_it_with_a_retry_never_past_the_hole():
+    broker = Broker(queue_size=10, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
+    subscriber = broker.subscribe("comp_a", "user_1", time.time() + 3600)
+    closed = []
+
+    def unavailable(*_hole: int) -> list:
+        raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+
+    frames = stream_frames(
+        subscriber, LogPosition(30, 3), [], unavailable, lambda: closed.append(True)
+    )
+    next(frames)
+    broker.deliver("comp_a", frame(31, 4))
+    broker.deliver("comp_a", frame(33, 6))
+    end = next(frames)
+
+    assert end.startswith(frame(31, 4) + b"retry: ") and b"id: 33" not in end
+    assert list(frames) == [] and closed == [True]
 
 
 @pytest.mark.parametrize(("missed", "cap", "replayed"), [(3, 3, 3), (3, 2, 2), (2, 0, 0)])
@@ -172,12 +247,17 @@ def test_a_paged_replay_drops_queued_frames_the_log_holds_so_the_mailbox_never_f
     broker = Broker(queue_size=2, heartbeat_seconds=30, heartbeat=KEEP_ALIVE)
     company_id = tenants["everfresh"].company_id
     subscriber = broker.subscribe(company_id, "user_1", time.time() + 3600)
-    frames = stream_frames(subscriber, 0, missed_pages(app, subscriber, 0, 100), lambda: None)
+    start = LogPosition(0, 0)
+    replay = missed_pages(app, subscriber, start, 100)
+    frames = stream_frames(subscriber, start, replay, no_holes, lambda: None)
+    with app.app_context():
+        sequences = dict(db.session.execute(db.select(Event.id, Event.sequence)).all())
 
     def late(*event_ids: int) -> None:
         # Live deliveries of logged events, arriving while the replay is still paging.
         for event_id in event_ids:
-            broker.deliver(company_id, event_id, booking_frame(event_id, "booking_created", "{}"))
+            sequence = sequences.setdefault(event_id, sequences[event_id - 1] + 1)
+            broker.deliver(company_id, frame(event_id, sequence))
 
     def page_ids() -> list[int]:
         return [int(frame.split(b"\n")[0][4:]) for frame in frames_of([next(frames)])]
@@ -191,7 +271,7 @@ def test_a_paged_replay_drops_queued_frames_the_log_holds_so_the_mailbox_never_f
     assert page_ids() == [last]
     # The replay is over: what the mailbox holds now is the live hand-over.
     late(last, last + 1)
-    assert next(frames) == booking_frame(last + 1, "booking_created", "{}")
+    assert next(frames) == frame(last + 1, sequences[last + 1])
     assert subscriber.closed is None
 
 

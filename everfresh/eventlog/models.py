@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     func,
+    literal,
     select,
     update,
 )
@@ -138,14 +139,50 @@ _BUMP_COUNTER = (
 )
 
 
+class LogPosition(NamedTuple):
+    """Where the log stood at one moment: its last event id, and one company's last sequence."""
+
+    event_id: int
+    sequence: int
+
+
 def log_position() -> int:
     """Return the id of the last committed event (0 for an empty log)."""
-    counted = db.session.scalar(
-        select(EventCounter.last_event_id).where(EventCounter.id == COUNTER_ROW)
-    )
-    if counted is not None:
-        return counted
-    return db.session.scalar(select(func.coalesce(func.max(Event.id), 0)))
+    return log_position_of(None).event_id
+
+
+def log_position_of(company_id: str | None) -> LogPosition:
+    """Return the log's last event id and the company's last sequence (0 without a company).
+
+    One statement reads both, so they describe the same moment: every event of the company
+    up to that sequence has an id up to that event id, and no later one has.
+    """
+    if company_id is None:
+        event_id, sequence = db.session.execute(_POSITION).one()
+    else:
+        event_id, sequence = db.session.execute(
+            _POSITION_OF_COMPANY, {"company_id": company_id}
+        ).one()
+    if event_id is None:
+        # No counter row yet (an emptied test database): the largest id stands for it.
+        event_id = db.session.scalar(select(func.coalesce(func.max(Event.id), 0)))
+    return LogPosition(event_id, sequence)
+
+
+# Built once: every stream that opens reads the position.
+_LAST_EVENT_ID = (
+    select(_COUNTER.c.last_event_id).where(_COUNTER.c.id == COUNTER_ROW).scalar_subquery()
+)
+_POSITION = select(_LAST_EVENT_ID, literal(0))
+_POSITION_OF_COMPANY = select(
+    _LAST_EVENT_ID,
+    func.coalesce(
+        select(Company.last_event_sequence)
+        .where(Company.id == bindparam("company_id"))
+        .scalar_subquery(),
+        0,
+    ),
+)
 
 
 @listens_for(Session, "before_commit")

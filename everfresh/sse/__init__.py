@@ -14,7 +14,12 @@ from everfresh.sse.busy import RequestsInFlight
 from everfresh.sse.frames import KEEP_ALIVE
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RedisStreamLimiter, StreamLimiter
-from everfresh.sse.publishing import catch_up_from_log, publish_booking_event, recent_from_log
+from everfresh.sse.publishing import (
+    catch_up_from_log,
+    publish_booking_event,
+    read_hole_from_log,
+    recent_from_log,
+)
 from everfresh.sse.replay import REPLAY_BUDGET_KEY, SHARED_READS_KEY
 from everfresh.sse.shared_reads import SharedReads
 from everfresh.sse.views import bp
@@ -37,6 +42,7 @@ def init_app(app: Flask) -> None:
         broker = Broker(*streams)
         limiter = StreamLimiter(max_streams)
         budget = ReplayBudget(budget_per_minute)
+    broker.read_log = partial(read_hole_from_log, app)
     broker.read_recent = partial(recent_from_log, app)
     # Frames wait briefly for company only while the worker serves other requests.
     requests_in_flight = RequestsInFlight()

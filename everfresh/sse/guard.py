@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 import gevent
-import redis
 from flask import Flask
 
 from everfresh.auth.access import STAFF_ROLES
 from everfresh.auth.denylist import denylist
 from everfresh.auth.models import Role, User, issued_before_sessions_ended
 from everfresh.extensions import db
-from everfresh.redis_clients import RedisBusy
+from everfresh.redis_clients import REDIS_ERRORS, RedisBusy
 from everfresh.sse.broker import Broker, Closed
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ class StreamGuard:
         for start in range(0, len(token_ids), BATCH_SIZE):
             try:
                 revoked |= denylist().denied_among(token_ids[start : start + BATCH_SIZE])
-            except redis.RedisError as error:
+            except REDIS_ERRORS as error:
                 # As for requests: during a Redis outage access tokens go on unchecked.
                 log.warning("Denylist unreachable; stream tokens not re-checked (%s)", error)
                 break

@@ -1,76 +1,153 @@
-"""Put events back in commit order (their ids) when they arrive out of it, waiting only briefly."""
+"""Put numbered events back in commit order per line, and name the holes to read from the log.
+
+Pure logic: the caller passes the time in, reads what is missing and delivers what comes out,
+so it needs neither gevent, Redis nor a database.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import heapq
+from collections.abc import Hashable
+from typing import Generic, NamedTuple, TypeVar
 
+Key = TypeVar("Key", bound=Hashable)
 Item = TypeVar("Item")
 
+# How long an event waits for an earlier one before the earlier one is read from the event log.
+# Events of one line published by two workers cross in Redis by well under a millisecond; a
+# link that holds one worker's publishes for longer is what this catches.
+HOLD_SECONDS = 0.5
 
-class CommitOrder(Generic[Item]):
-    """Release items in the order of their gap-free event ids, holding an early one a while.
 
-    Event ids follow commit order across every company, so a stream of all companies that
-    receives them in id order can resume by its last id without missing one. An id that
-    never comes (lost in a Redis outage) holds the later ones at most `hold_seconds`; it
-    still reaches streams through catch-up, late, and reconnects through replay.
+class Hole(NamedTuple, Generic[Key, Item]):
+    """Numbers `first` to `last` of a line have not arrived, though `waiting` (the next) has."""
+
+    key: Key
+    first: int
+    last: int
+    waiting: Item
+
+
+class _Line(Generic[Item]):
+    __slots__ = ("expected", "held", "due", "reading")
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.held: dict[int, Item] = {}
+        # When the hole before the held items is to be read from the log; None while none is.
+        self.due: float | None = None
+        # Whether that read is under way: the hole is named once, then filled or given up.
+        self.reading = False
+
+
+class Ordering(Generic[Key, Item]):
+    """Release each line's items in the order of their gap-free numbers, never past a hole.
+
+    A line is a company's events numbered by the company's sequence, or every company's
+    events numbered by event id. Both are gap-free and follow commit order, so an item that
+    arrives before its predecessor proves the predecessor committed: after `hold_seconds`
+    the hole is named (`holes`), the caller reads it from the event log and hands it back
+    (`fill`), and the line goes on in order. Only what the log itself lacks is given up on.
+    The first item of a line sets where it starts; an item numbered below what its line
+    expects went out already (or came before the line began) and is dropped.
     """
 
-    def __init__(self, hold_seconds: float) -> None:
+    def __init__(self, hold_seconds: float = HOLD_SECONDS) -> None:
         self.hold_seconds = hold_seconds
-        # The id due next; None until the first id or known log position.
-        self.next_id: int | None = None
-        self._held: dict[int, Item] = {}
-        self._holding_since: float | None = None
+        self._lines: dict[Key, _Line[Item]] = {}
+        # (due, tie-break, key): a line's entry is stale once its `due` moved on.
+        self._due: list[tuple[float, int, Key]] = []
+        self._pushed = 0
 
-    @property
-    def held(self) -> int:
-        """Return how many items wait for an earlier one."""
-        return len(self._held)
-
-    def start_after(self, position: int) -> None:
-        """Expect the id after `position` first, unless ids have already arrived."""
-        if self.next_id is None:
-            self.next_id = position + 1
-
-    def offer(self, event_id: int, item: Item, now: float) -> list[Item]:
-        """Take one item and return those now ready, in order (late ones go out at once)."""
-        if self.next_id is None:
-            self.next_id = event_id
-        if event_id < self.next_id:
+    def receive(self, key: Key, number: int, item: Item, now: float) -> list[Item]:
+        """Take an item that arrived at `now`; return the items of its line now ready, in order."""
+        line = self._lines.get(key)
+        if line is None:
+            self._lines[key] = _Line(number + 1)
             return [item]
-        if event_id > self.next_id:
-            self._held.setdefault(event_id, item)
-            if self._holding_since is None:
-                self._holding_since = now
-            return []
-        ready = [item]
-        self.next_id += 1
-        self._release_consecutive(ready, now)
-        return ready
+        if number == line.expected:
+            line.expected += 1
+            if not line.held:
+                return [item]
+            return [item, *self._release(key, line, now)]
+        if number > line.expected and number not in line.held:
+            line.held[number] = item
+            if line.due is None and not line.reading:
+                self._schedule(key, line, now + self.hold_seconds)
+        return []
 
-    def release_overdue(self, now: float) -> list[Item]:
-        """Give up on missing ids whose later items have waited `hold_seconds`; return those."""
+    def holes(self, now: float) -> list[Hole[Key, Item]]:
+        """Return the holes whose hold has run out, each once, for the caller to read."""
+        found = []
+        while self._due and self._due[0][0] <= now:
+            due, _, key = heapq.heappop(self._due)
+            line = self._lines.get(key)
+            if line is None or line.due != due or not line.held:
+                continue
+            line.due, line.reading = None, True
+            first_held = min(line.held)
+            found.append(Hole(key, line.expected, first_held - 1, line.held[first_held]))
+        return found
+
+    def fill(
+        self, hole: Hole[Key, Item], read: list[tuple[int, Item]], now: float
+    ) -> tuple[list[Item], int]:
+        """Hand back what the log held for a hole; return the items now ready, and how many of
+        the hole's numbers the log lacked (given up on: no stream can ever be sent those).
+        """
+        line = self._lines.get(hole.key)
+        if line is None:
+            return [], 0
+        line.reading = False
         ready: list[Item] = []
-        while (
-            self._held
-            and self._holding_since is not None
-            and now - self._holding_since >= self.hold_seconds
-        ):
-            self.next_id = min(self._held)
-            self._release_consecutive(ready, now)
-        return ready
+        for number, item in read:
+            ready.extend(self.receive(hole.key, number, item, now))
+        lacking = 0
+        while line.expected <= hole.last:
+            if line.expected in line.held:
+                ready.extend(self._release(hole.key, line, now))
+            else:
+                lacking += 1
+                line.expected += 1
+        if lacking:
+            ready.extend(self._release(hole.key, line, now))
+        elif line.held and line.due is None:
+            self._schedule(hole.key, line, now + self.hold_seconds)
+        return ready, lacking
 
-    def due_at(self) -> float | None:
-        """Return when the oldest wait runs out, or None if nothing is held."""
-        if self._holding_since is None:
-            return None
-        return self._holding_since + self.hold_seconds
+    def forget(self, key: Key) -> None:
+        """Drop a line and what it holds; its next item starts it anew."""
+        self._lines.pop(key, None)
 
-    def _release_consecutive(self, ready: list[Item], now: float) -> None:
-        assert self.next_id is not None
-        while self.next_id in self._held:
-            ready.append(self._held.pop(self.next_id))
-            self.next_id += 1
-        # What is still held now waits for the new gap, from this moment on.
-        self._holding_since = now if self._held else None
+    def held(self, key: Key) -> int:
+        """Return how many items of a line wait for an earlier one."""
+        line = self._lines.get(key)
+        return len(line.held) if line is not None else 0
+
+    def next_due(self) -> float | None:
+        """Return when the soonest hole is to be read, or None when no line waits."""
+        while self._due:
+            due, _, key = self._due[0]
+            line = self._lines.get(key)
+            if line is not None and line.due == due and line.held:
+                return due
+            heapq.heappop(self._due)
+        return None
+
+    def _release(self, key: Key, line: _Line[Item], now: float) -> list[Item]:
+        released = []
+        held, expected = line.held, line.expected
+        while expected in held:
+            released.append(held.pop(expected))
+            expected += 1
+        line.expected = expected
+        # What is still held waits for the next hole, from now on.
+        line.due = None
+        if held and not line.reading:
+            self._schedule(key, line, now + self.hold_seconds)
+        return released
+
+    def _schedule(self, key: Key, line: _Line[Item], due: float) -> None:
+        line.due = due
+        self._pushed += 1
+        heapq.heappush(self._due, (due, self._pushed, key))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import Flask, current_app, request
 
 from everfresh.errors import DATABASE_UNAVAILABLE
-from everfresh.eventlog.models import Event, log_position
+from everfresh.eventlog.models import Event, LogPosition, log_position_of
 from everfresh.eventlog.partitions import (
     DEFAULT_PARTITION,
     drop_partitions_before,
@@ -17,7 +18,12 @@ from everfresh.eventlog.partitions import (
 )
 from everfresh.extensions import db
 from everfresh.sse.broker import Closed, Envelope, Subscriber
-from everfresh.sse.frames import booking_frame, replay_truncated_frame, retry_only_frame
+from everfresh.sse.frames import (
+    EventFrame,
+    booking_frame,
+    replay_truncated_frame,
+    retry_only_frame,
+)
 from everfresh.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -50,29 +56,39 @@ def replay_window_start() -> datetime:
     return utcnow() - timedelta(hours=current_app.config["SSE_REPLAY_HOURS"])
 
 
-def replay_since(event_id: int, company_id: str | None, limit: int) -> list[tuple[int, bytes]]:
-    """Return (id, frame) for up to `limit` events after `event_id` in the scope, oldest first."""
-    query = db.select(Event.id, Event.type, Event.payload).where(Event.id > event_id)
+class Page(NamedTuple):
+    """Frames a replay sends in one write, and where the stream stands once they are sent."""
+
+    frames: list[bytes]
+    position: LogPosition
+    events: int
+
+
+def replay_since(event_id: int, company_id: str | None, limit: int) -> list[EventFrame]:
+    """Return the frames of up to `limit` events after `event_id` in the scope, oldest first."""
+    query = db.select(Event.id, Event.sequence, Event.type, Event.payload).where(
+        Event.id > event_id
+    )
     if company_id is not None:
         query = query.where(Event.company_id == company_id)
     rows = db.session.execute(query.order_by(Event.id).limit(limit)).all()
-    return [(row.id, booking_frame(row.id, row.type, row.payload)) for row in rows]
+    return [booking_frame(row.id, row.sequence, row.type, row.payload) for row in rows]
 
 
 def missed_pages(
-    app: Flask, subscriber: Subscriber, event_id: int, max_events: int
-) -> Iterator[list[tuple[int, bytes]]]:
-    """Yield the stream's missed events after `event_id` a page at a time, oldest first.
+    app: Flask, subscriber: Subscriber, start: LogPosition, max_events: int
+) -> Iterator[Page]:
+    """Yield the stream's missed events after `start` a page at a time, oldest first.
 
     Each page is read in an app context of its own, so no database connection is held
     while the stream writes it. Past `max_events`, the last page ends with the
-    `replay_truncated` frame, paired with the log's position then (the id the stream
-    goes live after, though the frame has no `id:` line). The stream's queued live frames
-    are dropped before each query, which reads their events from the log anyway, so a
-    long replay never overflows the mailbox; frames queued during and after the last
-    query are the live hand-over.
+    `replay_truncated` frame, and the stream goes live from the log's position then
+    (though the frame has no `id:` line). The stream's queued live frames are dropped
+    before each query, which reads their events from the log anyway, so a long replay never
+    overflows the mailbox; frames queued during and after the last query are the live
+    hand-over.
     """
-    replayed = 0
+    replayed, position = 0, start
     budget = app.extensions.get(REPLAY_BUDGET_KEY)
     shared = app.extensions.get(SHARED_READS_KEY)
     while subscriber.closed is None:
@@ -87,12 +103,14 @@ def missed_pages(
             with app.app_context():
                 subscriber.discard_queued()
                 if shared is not None:
-                    page = shared.page(replay_since, subscriber.company_id, event_id, limit)
+                    page = shared.page(
+                        replay_since, subscriber.company_id, position.event_id, limit
+                    )
                 else:
-                    page = replay_since(event_id, subscriber.company_id, limit)
+                    page = replay_since(position.event_id, subscriber.company_id, limit)
                 if replayed + len(page) > max_events:
                     page = page[: max_events - replayed]
-                    truncated_at = log_position()
+                    truncated_at = log_position_of(subscriber.company_id)
             if budget is not None:
                 budget.spend(subscriber.user_id, len(page))
         except DATABASE_UNAVAILABLE as error:
@@ -100,19 +118,44 @@ def missed_pages(
             # with its last id, as a new stream is told to while the database is down.
             log.warning("Replay stopped: the database is unavailable (%s)", error)
             subscriber.close(Closed.UNAVAILABLE)
-            yield [(event_id, retry_only_frame())]
+            yield Page([retry_only_frame()], position, 0)
             return
         finally:
             subscriber.reading_log = False
+        if page:
+            position = LogPosition(page[-1].event_id, page[-1].sequence)
         if truncated_at is not None:
-            yield [*page, (truncated_at, replay_truncated_frame(truncated_at))]
+            frames: list[bytes] = [*page, replay_truncated_frame(truncated_at.event_id)]
+            yield Page(frames, truncated_at, len(page))
             return
         if page:
-            yield page
+            yield Page(list(page), position, len(page))
         if len(page) < limit:
             return
         replayed += len(page)
-        event_id = page[-1][0]
+
+
+def read_hole(company_id: str | None, first: int, last: int, waiting: int) -> list[Envelope]:
+    """Return the events numbered `first` to `last` of a line, oldest first, from the log.
+
+    A company's line is numbered by its sequence; every company's line (None) by event id.
+    `waiting` is the id of the event that came after the hole, which bounds the index scan.
+    """
+    columns = (Event.id, Event.company_id, Event.sequence, Event.type, Event.payload)
+    if company_id is None:
+        query = db.select(*columns).where(Event.id.between(first, last)).order_by(Event.id)
+        rows = db.session.execute(query).all()
+    else:
+        # Sequence and id grow together within a company: the hole is the company's events
+        # just before the waiting one, read backwards along the (company, id) index.
+        query = (
+            db.select(*columns)
+            .where(Event.company_id == company_id, Event.id < waiting, Event.sequence >= first)
+            .order_by(Event.id.desc())
+            .limit(last - first + 1)
+        )
+        rows = [row for row in reversed(db.session.execute(query).all()) if row.sequence <= last]
+    return [_envelope(row) for row in rows]
 
 
 def events_since(moment: datetime) -> list[Envelope]:
@@ -122,10 +165,12 @@ def events_since(moment: datetime) -> list[Envelope]:
         .where(Event.created_at >= moment)
         .order_by(Event.id)
     ).all()
-    return [
-        Envelope(row.company_id, row.id, row.sequence, booking_frame(row.id, row.type, row.payload))
-        for row in rows
-    ]
+    return [_envelope(row) for row in rows]
+
+
+def _envelope(row) -> Envelope:
+    frame = booking_frame(row.id, row.sequence, row.type, row.payload)
+    return Envelope(row.company_id, row.id, row.sequence, frame)
 
 
 def prune_events() -> int:

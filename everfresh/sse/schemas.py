@@ -43,7 +43,11 @@ Event ids follow commit order across every company. Reconnect with `Last-Event-I
 (or `?lastEventId=<id>`) to receive, in order, every event of the stream's scope after that
 id still in the replay window (up to `SSE_REPLAY_MAX_EVENTS`, see `replay_truncated`), then
 live events, with no gap and no duplicate; this holds
-for a superadmin's stream of every company too. The stream also ends when its access token
+for a superadmin's stream of every company too. An id beyond the log's last one resumes from
+the last one (the greeting's `id:` says so). A stream never sends an event before every
+earlier one of its scope (by the company's sequence; by event id for every company's events):
+a late one is read from the event log first, and if the log cannot be read the stream ends
+with a `retry:` line so the client resumes by replay. The stream also ends when its access token
 expires (reconnect with a fresh one), or within one heartbeat of that token being revoked
 (`POST /auth/logout`, `DELETE /auth/session`) or of its user losing access.
 """

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from flask import Flask
 
 from everfresh.batching import Batcher
-from everfresh.eventlog.models import log_position
+from everfresh.eventlog.models import LogPosition, log_position_of
 from everfresh.extensions import db
+from everfresh.sse.frames import EventFrame
 
 # A page of a replay: which scope (None: every company), after which id, how many events.
 PageKey = tuple[str | None, int, int]
-# Reads one page: (event_id, company_id, limit) -> [(id, frame), ...], oldest first.
-ReadPage = Callable[[int, str | None, int], list[tuple[int, bytes]]]
+# Reads one page: (event_id, company_id, limit) -> its frames, oldest first.
+ReadPage = Callable[[int, str | None, int], list[EventFrame]]
 
 
 class SharedReads:
@@ -21,16 +22,14 @@ class SharedReads:
 
     After a deploy a worker's clients come back at once, most of them resuming the same
     company from the same id: each distinct page is read once and handed to all of them,
-    and the log's position, which every new stream needs, is read once per batch. The
+    and the log's position, which every new stream needs, once per company and batch. The
     reads run in an app context of their own, so no stream ever holds a connection.
     """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._pages: Batcher[tuple[PageKey, ReadPage], list[tuple[int, bytes]]] = Batcher(
-            self._read_pages
-        )
-        self._positions: Batcher[None, int] = Batcher(self._read_position)
+        self._pages: Batcher[tuple[PageKey, ReadPage], list[EventFrame]] = Batcher(self._read_pages)
+        self._positions: Batcher[str | None, LogPosition] = Batcher(self._read_positions)
 
     @property
     def queries(self) -> int:
@@ -39,15 +38,15 @@ class SharedReads:
 
     def page(
         self, read_page: ReadPage, company_id: str | None, event_id: int, limit: int
-    ) -> list[tuple[int, bytes]]:
+    ) -> list[EventFrame]:
         """Return `read_page(event_id, company_id, limit)`, read once for all who ask it now."""
         return self._pages.ask(((company_id, event_id, limit), read_page))
 
-    def log_position(self) -> int:
-        """Return the id of the last committed event, read after this call began."""
-        return self._positions.ask(None)
+    def log_position(self, company_id: str | None) -> LogPosition:
+        """Return the log's last event id and the company's sequence, read after this call began."""
+        return self._positions.ask(company_id)
 
-    def _read_pages(self, asked: list[tuple[PageKey, ReadPage]]) -> list[list[tuple[int, bytes]]]:
+    def _read_pages(self, asked: list[tuple[PageKey, ReadPage]]) -> list[list[EventFrame]]:
         distinct = dict(reversed(asked))
         with self.app.app_context():
             try:
@@ -59,10 +58,10 @@ class SharedReads:
                 db.session.remove()
         return [read[key] for key, _ in asked]
 
-    def _read_position(self, asked: list[None]) -> list[int]:
+    def _read_positions(self, companies: list[str | None]) -> list[LogPosition]:
         with self.app.app_context():
             try:
-                position = log_position()
+                read = {company: log_position_of(company) for company in dict.fromkeys(companies)}
             finally:
                 db.session.remove()
-        return [position] * len(asked)
+        return [read[company] for company in companies]

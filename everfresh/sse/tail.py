@@ -1,4 +1,4 @@
-"""Keep the events a worker delivered last, so reconnecting streams resume without the database."""
+"""Keep the events a worker heard last, so reconnecting streams resume without the database."""
 
 from __future__ import annotations
 
@@ -16,18 +16,27 @@ MAX_EVENTS = 16_384
 
 
 class Recorded(NamedTuple):
-    """One delivered event: its id, its company's sequence number and its frame."""
+    """One event heard: its id, its company's sequence number and its frame."""
 
     event_id: int
     sequence: int
     frame: bytes
 
 
+class Recent(NamedTuple):
+    """A scope's events after a resume point, and the company's sequence number at that point."""
+
+    events: list[Recorded]
+    # The number of the company's last event at or before the resume point (0 for the scope
+    # of every company, whose events are numbered by id).
+    sequence: int
+
+
 class Chain:
     """A company's (or all companies') latest events, with no event of the scope missing between.
 
     `known_from` is an event id at or after which the chain is complete: every event of the
-    scope with a larger id, up to the last one delivered, is in it. None: nothing is known.
+    scope with a larger id, up to the last one heard, is in it. None: nothing is known.
     """
 
     __slots__ = ("events", "known_from", "limit")
@@ -54,21 +63,27 @@ class Chain:
             dropped += 1
         return 1 - dropped
 
-    def after(self, event_id: int) -> list[tuple[int, bytes]] | None:
-        """Return (id, frame) of every event after `event_id`, or None if the chain cannot tell."""
+    def after(self, event_id: int) -> Recent | None:
+        """Return the events after `event_id` and the sequence there, or None if unknown."""
         if self.known_from is None or event_id < self.known_from:
             return None
-        return [(event.event_id, event.frame) for event in self.events if event.event_id > event_id]
+        events = [event for event in self.events if event.event_id > event_id]
+        if len(events) < len(self.events):
+            sequence = self.events[len(self.events) - len(events) - 1].sequence
+        else:
+            # Nothing kept is that old: the chain's first event follows the resume point.
+            sequence = self.events[0].sequence - 1
+        return Recent(events, sequence)
 
 
 class RecentEvents:
-    """The last events this worker delivered, per company and for all companies, bounded.
+    """The last events this worker heard, per company and for all companies, bounded.
 
-    The worker's own feed fills it (each event as it is delivered, after the broker has put
-    it back in order), so serving a resume from it costs no database connection. A chain
-    only answers for resume points it is sure of: after a hole (an event lost in transit,
-    or two announcements that crossed) it starts again from the next event, and the stream
-    falls back to the event log.
+    The worker's own feed fills it (each event as it is heard, whether or not a stream here
+    follows its company), so serving a resume from it costs no database connection. A
+    chain only answers for resume points it is sure of: after a hole (an event lost in
+    transit, or two announcements that crossed) it starts again from the next event, and
+    the stream falls back to the event log.
     """
 
     def __init__(
@@ -83,11 +98,11 @@ class RecentEvents:
         self._company_events = 0
         self._last_sequence: dict[str, int] = {}
         self._all = Chain(for_all_companies)
-        # The largest event id delivered here: no resume point beyond it is answered.
+        # The largest event id heard here: no resume point beyond it is answered.
         self.last_event_id = 0
 
     def record(self, company_id: str, event_id: int, sequence: int, frame: bytes) -> None:
-        """Keep an event delivered to the company's streams (in its company's order)."""
+        """Keep an event of the company (numbered by the company's sequence)."""
         self.last_event_id = max(self.last_event_id, event_id)
         last = self._last_sequence.get(company_id)
         if last is not None and sequence <= last:
@@ -105,13 +120,14 @@ class RecentEvents:
             self._company_events -= len(oldest.events)
             del self._last_sequence[forgotten]
 
-    def record_for_all_companies(self, event_id: int, frame: bytes) -> None:
-        """Keep an event delivered to the all-company streams (in id order)."""
+    def record_for_all_companies(self, event_id: int, sequence: int, frame: bytes) -> None:
+        """Keep an event for the all-company streams (numbered by id)."""
         self.last_event_id = max(self.last_event_id, event_id)
         last = self._all.events[-1].event_id if self._all.events else None
         if last is not None and event_id <= last:
             return
-        self._all.append(Recorded(event_id, 0, frame), last is not None and event_id == last + 1)
+        follows = last is not None and event_id == last + 1
+        self._all.append(Recorded(event_id, sequence, frame), follows)
 
     def forget(self, company_id: str) -> None:
         """Drop a company's events: this worker stops hearing them (no stream of it is left)."""
@@ -123,7 +139,7 @@ class RecentEvents:
     def fill(self, after: int, events: Iterable[tuple[str, int, int, bytes]]) -> None:
         """Add what the log holds after `after`: every event of it, oldest first.
 
-        (company_id, event_id, sequence, frame) each. Events delivered while the log was
+        (company_id, event_id, sequence, frame) each. Events heard while the log was
         read may already be kept; a scope joins the two only when they meet without a hole.
         """
         by_company: dict[str, list[Recorded]] = {}
@@ -136,7 +152,7 @@ class RecentEvents:
             chain = self._companies.get(company_id)
             kept = list(chain.events) if chain is not None else []
             if kept and kept[0].sequence > read[-1].sequence + 1:
-                continue  # A hole between the log's events and the delivered ones.
+                continue  # A hole between the log's events and the ones heard.
             joined = [event for event in read if not kept or event.sequence < kept[0].sequence]
             self.forget(company_id)
             chain = self._companies[company_id] = Chain(self.per_company)
@@ -159,7 +175,7 @@ class RecentEvents:
         if not kept and not read:
             return
         if kept and kept[0].event_id > (read[-1].event_id if read else after) + 1:
-            return  # A hole between the log's events and the delivered ones.
+            return  # A hole between the log's events and the ones heard.
         joined = [event for event in read if not kept or event.event_id < kept[0].event_id]
         chain = Chain(self._all.limit)
         chain.known_from = after
@@ -167,13 +183,16 @@ class RecentEvents:
             chain.append(event, True)
         self._all = chain
 
-    def since(self, company_id: str | None, event_id: int) -> list[tuple[int, bytes]] | None:
-        """Return (id, frame) of the scope's events after `event_id`, or None if not all are here.
+    def since(self, company_id: str | None, event_id: int) -> Recent | None:
+        """Return the scope's events after `event_id`, or None if not all of them are here.
 
         `company_id` None is the scope of every company. A resume point beyond the last event
-        delivered here is left to the event log, which knows whether it exists.
+        heard here is left to the event log, which knows whether it exists.
         """
         if event_id > self.last_event_id:
             return None
-        chain = self._all if company_id is None else self._companies.get(company_id)
+        if company_id is None:
+            recent = self._all.after(event_id)
+            return None if recent is None else Recent(recent.events, 0)
+        chain = self._companies.get(company_id)
         return None if chain is None else chain.after(event_id)

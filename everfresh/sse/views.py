@@ -6,7 +6,7 @@ import socket
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_jwt_extended import get_jwt
 from werkzeug.exceptions import TooManyRequests
 
@@ -16,11 +16,11 @@ from everfresh.bookings.schemas import BookingCreatedEvent, BookingUpdatedEvent
 from everfresh.errors import DATABASE_UNAVAILABLE
 from everfresh.extensions import db
 from everfresh.redis_clients import RedisBusy
-from everfresh.sse.broker import Broker, Closed, Draining
-from everfresh.sse.frames import retry_only_frame
+from everfresh.sse.broker import Broker, Closed, Draining, Subscriber
+from everfresh.sse.frames import EventFrame, retry_only_frame
 from everfresh.sse.hangups import watch_for_hangup
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
-from everfresh.sse.replay import last_event_id
+from everfresh.sse.replay import last_event_id, read_hole
 from everfresh.sse.resume import missed_events
 from everfresh.sse.schemas import (
     STREAM_DESCRIPTION,
@@ -29,7 +29,7 @@ from everfresh.sse.schemas import (
     ReplayTruncated,
     ServerShutdown,
 )
-from everfresh.sse.streams import stream_frames
+from everfresh.sse.streams import HoleReader, stream_frames
 from everfresh.tenancy import visible_company_id
 from everfresh.web.endpoints import Parameter, endpoint
 
@@ -206,11 +206,10 @@ def events():
         streams.unsubscribe(subscriber)
         limits.release(user_id, lease)
 
+    app = current_app._get_current_object()
     try:
-        # Read after subscribing: whatever is delivered later reaches the stream live.
-        resume_from, replay = missed_events(
-            current_app._get_current_object(), streams, subscriber, last_event_id()
-        )
+        # Read after subscribing: whatever commits later reaches the stream live.
+        start, replay = missed_events(app, streams, subscriber, last_event_id())
     except BaseException:
         on_close()
         raise
@@ -219,4 +218,24 @@ def events():
     subscriber.reading_log = False
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
-    return _event_stream(stream_frames(subscriber, resume_from, replay, on_close))
+    return _event_stream(
+        stream_frames(subscriber, start, replay, _hole_reader(app, subscriber), on_close)
+    )
+
+
+def _hole_reader(app: Flask, subscriber: Subscriber) -> HoleReader:
+    """Return how a stream reads, from the log, events of its scope that never reached it."""
+
+    def read(first: int, last: int, waiting: int) -> list[EventFrame]:
+        subscriber.reading_log = True
+        try:
+            with app.app_context():
+                try:
+                    envelopes = read_hole(subscriber.company_id, first, last, waiting)
+                finally:
+                    db.session.remove()
+        finally:
+            subscriber.reading_log = False
+        return [envelope.frame for envelope in envelopes]
+
+    return read

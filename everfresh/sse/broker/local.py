@@ -10,16 +10,17 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import NamedTuple
 
 import gevent
 from gevent.event import Event
 
 from everfresh.metrics import (
+    EVENT_HOLES_READ,
     EVENTS_DELIVERED,
     EVENTS_DROPPED,
+    EVENTS_LACKING,
     EVENTS_PUBLISHED,
     FAN_OUT_SECONDS,
     OPEN_STREAMS,
@@ -27,14 +28,14 @@ from everfresh.metrics import (
 )
 from everfresh.sse.broker.mailbox import Closed, Subscriber
 from everfresh.sse.broker.pacing import hold_seconds, slices
-from everfresh.sse.ordering import CommitOrder
-from everfresh.sse.tail import RecentEvents
+from everfresh.sse.ordering import Hole, Ordering
+from everfresh.sse.tail import Recent, RecentEvents
 
 log = logging.getLogger(__name__)
 
-# How many recently delivered event ids a worker remembers to drop duplicates
-# (a catch-up after a Redis outage can overlap what already arrived live).
-RECENT_EVENT_IDS = 4096
+# The key of the line of every company's events, numbered by event id; a company's own line
+# is keyed by its id and numbered by its sequence.
+ALL_COMPANIES = None
 
 
 class Envelope(NamedTuple):
@@ -57,13 +58,17 @@ class Draining(Exception):
 class Broker:
     """Deliver frames to this process's subscribers; publishing goes straight to delivery.
 
+    Events reach streams in commit order, line by line (`Ordering`): a company's streams by
+    the company's sequence, all-company streams by event id. Even in one process two
+    requests' announcements can cross after their commits, and through Redis two workers'
+    publishes can; an event whose predecessor is late waits briefly, then the predecessor
+    is read from the event log (`read_log`), so no stream is ever sent past a hole.
+
     One heartbeat greenlet per process, not a timer per stream, keeps idle streams alive:
     each second it offers the heartbeat to the streams whose slot is due (every stream once
     per `heartbeat_seconds`) and ends the streams whose token has expired.
     """
 
-    # How long an event waits for an earlier one before giving up on it.
-    HOLD_SECONDS = 1.0
     # While the worker serves other requests, new frames wait this long for more to share
     # each stream's wake-up and write; an idle worker wakes streams at once.
     COALESCE_SECONDS = 0.1
@@ -75,11 +80,13 @@ class Broker:
         self.draining = False
         self._by_company: dict[str, set[Subscriber]] = {}
         self._all_companies: set[Subscriber] = set()
-        self._recent_ids: OrderedDict[int, None] = OrderedDict()
-        # Streams of every company get events in id (commit) order, so they resume exactly.
-        self._all_companies_order: CommitOrder[Envelope] = CommitOrder(self.HOLD_SECONDS)
-        self._recent_all_companies_ids: OrderedDict[int, None] = OrderedDict()
-        self._ordering_timer: gevent.Greenlet | None = None
+        # A line per company with streams here, and one for all-company streams if any.
+        self._ordering: Ordering[str | None, Envelope] = Ordering()
+        # Sleeps until the soonest hole is due to be read; None while no line waits.
+        self._hole_timer: gevent.Greenlet | None = None
+        # Reads a hole of a line from the event log: (key, first, last, id of the event
+        # waiting after it) -> its envelopes, oldest first.
+        self.read_log: Callable[[str | None, int, int, int], list[Envelope]] = _nothing_read
         self._heartbeat = heartbeat
         self._heartbeat_slots: list[set[Subscriber]] = [set() for _ in range(heartbeat_seconds)]
         self._next_slot = 0
@@ -93,9 +100,9 @@ class Broker:
         self._unwoken: list[Subscriber] = []
         self._waker: gevent.Greenlet | None = None
         self._waker_holding = False
-        # The events delivered last, in order, which reconnecting streams resume from; once
-        # the feed is heard, filled from the log by `read_recent` (set by the app), which
-        # returns (after, [(company_id, event_id, sequence, frame), ...]): every event after.
+        # The events heard last, which reconnecting streams resume from; once the feed is
+        # heard, filled from the log by `read_recent` (set by the app), which returns
+        # (after, [(company_id, event_id, sequence, frame), ...]): every event after it.
         self.tail = RecentEvents()
         self.read_recent: Callable[[], tuple[int, list[tuple[str, int, int, bytes]]]] | None = None
         self.tail_filled = Event()
@@ -150,8 +157,11 @@ class Broker:
             return
         subscriber.registered = False
         subscribers.discard(subscriber)
-        if not subscribers and subscriber.company_id is not None:
-            del self._by_company[subscriber.company_id]
+        if not subscribers:
+            # A line no stream here follows would only hold and read holes for nobody.
+            self._ordering.forget(subscriber.company_id)
+            if subscriber.company_id is not None:
+                del self._by_company[subscriber.company_id]
         self._heartbeat_slots[subscriber.heartbeat_slot].discard(subscriber)
         OPEN_STREAMS.dec()
         if len(self._expiries) > 2 * self.subscriber_count + 64:
@@ -166,34 +176,40 @@ class Broker:
         self.receive(envelope)
 
     def receive(self, envelope: Envelope) -> None:
-        """Deliver a committed event to its company's streams, and in id order to all-company ones.
-
-        Even in one process, two requests' announcements can cross after their commits.
-        """
-        self.deliver_in_commit_order(envelope)
-        self.deliver_envelope(envelope)
+        """Deliver a committed event to the streams that follow its lines, in commit order."""
+        # Every event heard, whether or not a stream here follows its company: the next
+        # stream of that company may resume from it.
+        self.tail.record(envelope.company_id, envelope.event_id, envelope.sequence, envelope.frame)
+        self.tail.record_for_all_companies(envelope.event_id, envelope.sequence, envelope.frame)
+        now = time.monotonic()
+        ordering = self._ordering
+        if self._all_companies:
+            ready = ordering.receive(ALL_COMPANIES, envelope.event_id, envelope, now)
+            self._deliver_to_all_companies(ready)
+        if envelope.company_id in self._by_company:
+            for ready_envelope in ordering.receive(
+                envelope.company_id, envelope.sequence, envelope, now
+            ):
+                self.deliver_envelope(ready_envelope)
+        if self._hole_timer is None:
+            self._watch_for_holes(now)
 
     def deliver_envelope(self, envelope: Envelope) -> int:
         """Queue an event for its company's streams here, timing it from its commit."""
-        self.tail.record(envelope.company_id, envelope.event_id, envelope.sequence, envelope.frame)
-        delivered = self.deliver(envelope.company_id, envelope.event_id, envelope.frame)
+        delivered = self.deliver(envelope.company_id, envelope.frame)
         if delivered and envelope.committed_at is not None:
             FAN_OUT_SECONDS.observe(max(0.0, time.time() - envelope.committed_at))
         return delivered
 
-    def deliver(self, company_id: str, event_id: int, frame: bytes) -> int:
+    def deliver(self, company_id: str, frame: bytes) -> int:
         """Queue `frame` for this process's subscribers of `company_id`; return how many got it."""
-        if not _first_time(self._recent_ids, event_id):
-            return 0
         return self._deliver_to(self._by_company.get(company_id, ()), frame)
 
     def tail_is_complete(self) -> bool:
         """Tell whether this worker hears every event now, so its tail misses none."""
         return True
 
-    def recent_events(
-        self, company_id: str | None, event_id: int, wait: float
-    ) -> list[tuple[int, bytes]] | None:
+    def recent_events(self, company_id: str | None, event_id: int, wait: float) -> Recent | None:
         """Return the scope's events after `event_id` from the tail, or None if it lacks some.
 
         The first call fills the tail from the log; calls meanwhile wait up to `wait` seconds.
@@ -215,39 +231,50 @@ class Broker:
         finally:
             self.tail_filled.set()
 
-    def note_log_position(self, position: int) -> None:
-        """Tell the broker how far the log went when a stream subscribed (the order's start)."""
-        self._all_companies_order.start_after(position)
-
-    def deliver_in_commit_order(self, envelope: Envelope) -> None:
-        """Hand an event to the streams of every company once all earlier ids have gone out."""
-        now = gevent.get_hub().loop.now()
-        ready = self._all_companies_order.offer(envelope.event_id, envelope, now)
-        self._deliver_to_all_companies(ready)
-        if self._all_companies_order.held and self._ordering_timer is None:
-            self._ordering_timer = gevent.spawn_later(
-                self.HOLD_SECONDS, self._release_overdue_for_all_companies
-            )
-
-    def _release_overdue_for_all_companies(self) -> None:
-        self._ordering_timer = None
-        order = self._all_companies_order
-        now = gevent.get_hub().loop.now()
-        overdue = order.release_overdue(now)
-        if overdue:
-            log.warning("Event %s never arrived; moving on", overdue[0].event_id - 1)
-        self._deliver_to_all_companies(overdue)
-        due_at = order.due_at()
-        if due_at is not None:
-            self._ordering_timer = gevent.spawn_later(
-                max(due_at - now, 0.0), self._release_overdue_for_all_companies
-            )
-
     def _deliver_to_all_companies(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:
-            if _first_time(self._recent_all_companies_ids, envelope.event_id):
-                self.tail.record_for_all_companies(envelope.event_id, envelope.frame)
-                self._deliver_to(self._all_companies, envelope.frame)
+            self._deliver_to(self._all_companies, envelope.frame)
+
+    def _deliver_line(self, key: Hashable, envelopes: list[Envelope]) -> None:
+        if key is ALL_COMPANIES:
+            self._deliver_to_all_companies(envelopes)
+        else:
+            for envelope in envelopes:
+                self.deliver_envelope(envelope)
+
+    def _watch_for_holes(self, now: float) -> None:
+        due = self._ordering.next_due()
+        if due is not None:
+            self._hole_timer = gevent.spawn_later(max(due - now, 0.0), self._read_holes)
+
+    def _read_holes(self) -> None:
+        self._hole_timer = None
+        now = time.monotonic()
+        for hole in self._ordering.holes(now):
+            gevent.spawn(self._fill, hole)
+        self._watch_for_holes(now)
+
+    def _fill(self, hole: Hole[str | None, Envelope]) -> None:
+        # The later event proves the missing ones committed, so the log has them.
+        EVENT_HOLES_READ.labels("worker").inc()
+        read: list[Envelope] | None = None
+        try:
+            read = self.read_log(hole.key, hole.first, hole.last, hole.waiting.event_id)
+        except Exception as error:
+            # Move on: each stream then meets the hole itself and ends with a `retry:` when
+            # it cannot read it either, so its client resumes by replay.
+            log.warning(
+                "Could not read events %s-%s of %s (%s)", hole.first, hole.last, hole.key, error
+            )
+        by_id = hole.key is ALL_COMPANIES
+        numbered = [(e.event_id if by_id else e.sequence, e) for e in read or ()]
+        ready, lacking = self._ordering.fill(hole, numbered, time.monotonic())
+        if lacking and read is not None:
+            EVENTS_LACKING.inc(lacking)
+            log.warning("%d of %s's events %s-%s are not in the log", lacking, *hole[:3])
+        self._deliver_line(hole.key, ready)
+        if self._hole_timer is None:
+            self._watch_for_holes(time.monotonic())
 
     def _deliver_to(self, recipients: Iterable[Subscriber], frame: bytes) -> int:
         if not recipients:
@@ -353,11 +380,6 @@ def _idle() -> bool:
     return False
 
 
-def _first_time(recent: OrderedDict[int, None], event_id: int) -> bool:
-    # Remembers the last RECENT_EVENT_IDS ids: a catch-up can overlap what arrived live.
-    if event_id in recent:
-        return False
-    recent[event_id] = None
-    if len(recent) > RECENT_EVENT_IDS:
-        recent.popitem(last=False)
-    return True
+def _nothing_read(_key: str | None, _first: int, _last: int, _waiting: int) -> list[Envelope]:
+    # A broker without an event log (the unit tests') gives holes up at once.
+    return []

@@ -114,19 +114,6 @@ class RedisClusterBroker(RedisBroker):
         if channel in self._wanted:
             self._wanted.discard(channel)
             self._changed.set()
-        # Events of companies this worker no longer hears must not wait for missing numbers
-        # when they are heard again: their lines start anew.
-        if not self._all_companies:
-            for company in self._resequencer.keys():
-                if company not in self._by_company:
-                    self._resequencer.forget(company)
-
-    def receive(self, envelope: Envelope) -> None:
-        """Deliver an event in its company's order, if any stream of this worker is for it."""
-        # A catch-up reads every company's events; a line kept for a company heard nowhere
-        # here would be stale when its first stream comes, and hold its first event.
-        if self._all_companies or envelope.company_id in self._by_company:
-            super().receive(envelope)
 
     def publish(self, envelope: Envelope) -> None:
         """Queue the event for its company's channel and the all-companies channel."""

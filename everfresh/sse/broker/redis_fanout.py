@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -16,11 +15,13 @@ from redis.retry import Retry
 
 from everfresh.metrics import EVENTS_PUBLISHED, REDIS_LISTENER_CONNECTED
 from everfresh.redis_clients import REDIS_ERRORS, redis_client
-from everfresh.sse.broker.local import RECENT_EVENT_IDS, Broker, Envelope
-from everfresh.sse.broker.resequencer import Resequencer
+from everfresh.sse.broker.local import Broker, Envelope
 from everfresh.sse.frames import EventFrame
 
 log = logging.getLogger(__name__)
+
+# How many of its own publishes a worker remembers the commit time of, for the fan-out latency.
+COMMIT_TIMES_KEPT = 4096
 
 
 class RedisBroker(Broker):
@@ -33,8 +34,6 @@ class RedisBroker(Broker):
     """
 
     OUTBOX_SIZE = 10_000
-    # How long an event waits for an earlier one of its company before giving up on it.
-    HOLD_SECONDS = 1.0
     # Events committed this long before the last healthy moment are re-read after an outage,
     # covering publishes that were in flight when the connection broke.
     CATCH_UP_MARGIN = timedelta(seconds=10)
@@ -55,10 +54,6 @@ class RedisBroker(Broker):
         # Called after a reconnect with a moment before the outage; returns every event
         # logged since then, to re-deliver.
         self.catch_up: Callable[[datetime], Iterable[Envelope]] | None = None
-        # Puts each company's events back in sequence order after Redis may have crossed them.
-        self._resequencer: Resequencer[str, Envelope] = Resequencer(self.HOLD_SECONDS)
-        # Sleeps until the soonest held event stops waiting; None while nothing is held.
-        self._hold_timer: gevent.Greenlet | None = None
         # When this worker committed the events it published, until they come back from
         # Redis, for the fan-out latency: the messages stay as they were (a worker of the
         # previous release reads them during a rolling deploy) and no two hosts' clocks meet.
@@ -115,7 +110,7 @@ class RedisBroker(Broker):
         if envelope.committed_at is None:
             return
         self._commit_times[envelope.event_id] = envelope.committed_at
-        if len(self._commit_times) > RECENT_EVENT_IDS:
+        if len(self._commit_times) > COMMIT_TIMES_KEPT:
             # Events lost in transit reach streams by catch-up and are never looked up.
             self._commit_times.popitem(last=False)
 
@@ -123,7 +118,7 @@ class RedisBroker(Broker):
         """Wrap an event heard on Redis, with its commit time if this worker committed it."""
         committed_at = self._commit_times.pop(event_id, None)
         return Envelope(
-            company_id, event_id, sequence, EventFrame.of(frame, event_id), committed_at
+            company_id, event_id, sequence, EventFrame.of(frame, event_id, sequence), committed_at
         )
 
     def ping(self) -> bool:
@@ -179,37 +174,6 @@ class RedisBroker(Broker):
         header, _, frame = data.partition(b"\n")
         event_id, sequence = header.split()
         self.receive(self.envelope(company_id, int(event_id), int(sequence), frame))
-
-    def receive(self, envelope: Envelope) -> None:
-        """Deliver an event from Redis in its company's commit order.
-
-        Two workers' publishes can cross on their way through Redis; an event that arrives
-        before an earlier one of its company waits for it, at most HOLD_SECONDS.
-        """
-        self.deliver_in_commit_order(envelope)
-        now = time.monotonic()
-        self._deliver_all(
-            self._resequencer.receive(envelope.company_id, envelope.sequence, envelope, now)
-        )
-        if self._hold_timer is None:
-            self._wait_for_held(now)
-
-    def _wait_for_held(self, now: float) -> None:
-        deadline = self._resequencer.next_deadline()
-        if deadline is not None:
-            self._hold_timer = gevent.spawn_later(max(deadline - now, 0.0), self._stop_waiting)
-
-    def _stop_waiting(self) -> None:
-        # The missing event was lost in transit (a Redis outage): deliver what came after it,
-        # in order; it still reaches streams through catch-up, and reconnects through replay.
-        self._hold_timer = None
-        now = time.monotonic()
-        self._deliver_all(self._resequencer.expire(now))
-        self._wait_for_held(now)
-
-    def _deliver_all(self, envelopes: list[Envelope]) -> None:
-        for envelope in envelopes:
-            self.deliver_envelope(envelope)
 
     def _catch_up(self) -> None:
         if self.catch_up is None:
