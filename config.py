@@ -190,6 +190,9 @@ class Settings(BaseSettings):
     sse_replay_hours: WholeNumber = 24
     # Most missed events one reconnect replays; past it the client is told to reload its list.
     sse_replay_max_events: WholeNumber = 10_000
+    # Events one user's streams may read back from the event log per minute, over every
+    # worker; past it a reconnect starts live with `replay_truncated`.
+    sse_replay_budget_per_minute: WholeNumber = 20_000
 
     # Origins allowed to call the API and open streams from a browser.
     cors_origins: CommaList = []

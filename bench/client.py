@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -87,6 +89,26 @@ def log_in(port: int, email: str = BENCH_STAFF_EMAIL, password: str = DEMO_PASSW
     finally:
         api.close()
     return answer.body["access_token"]
+
+
+GREETING_ID = re.compile(rb"id: (\d+)\r?\n(?:[^\n]*\n)*?data: [^\n]*connection_established")
+
+
+def stream_position(port: int, token: str, timeout: float = 10) -> int:
+    """Open one EverFresh stream, read its greeting's id (the log's position), and hang up."""
+    request = (
+        f"GET /sse/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Accept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request.encode())
+        while (found := GREETING_ID.search(received)) is None:
+            chunk = connection.recv(65536)
+            if not chunk:
+                raise HttpError(f"the stream ended before its greeting: {received[:500]!r}")
+            received += chunk
+    return int(found.group(1))
 
 
 @dataclass

@@ -142,6 +142,15 @@ class Loader:
         merged["frame_bytes"] = sizes[0] if sizes else None
         return merged
 
+    def served(self, booking_ids: list[str]) -> dict[str, Any]:
+        """Return how many streams hold their greeting and every booking, and when the last did."""
+        answers = self._ask_each({"cmd": "served", "booking_ids": booking_ids}, 60)
+        merged = merge_status(answers)
+        merged["served"] = sum(answer["served"] for answer in answers)
+        merged["pending"] = sum(answer["pending"] for answer in answers)
+        merged["last_served_at"] = max(answer["last_served_at"] for answer in answers)
+        return merged
+
     def heartbeat_gaps(self, start: float, end: float) -> list[float]:
         """Return the gaps (ms) between consecutive heartbeats that ended within [start, end]."""
         answers = self._ask_each({"cmd": "heartbeats", "start": start, "end": end}, 60)

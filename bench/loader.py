@@ -22,6 +22,7 @@ from typing import Any
 CHUNKED = b"transfer-encoding: chunked"
 BOOKING_KEY = b'"booking_id"'
 BOOKING_ID_LENGTH = 26
+GREETING_KEY = b'"connection_established"'
 
 
 def raise_open_file_limit() -> int:
@@ -182,6 +183,32 @@ class Shard:
             "frame_bytes": sorted(frame_bytes)[len(frame_bytes) // 2] if frame_bytes else None,
         }
 
+    def served(self, booking_ids: list[str]) -> dict[str, Any]:
+        """Count the streams holding their greeting and every one of `booking_ids`.
+
+        Also returns when the last of them was complete, and how many streams are neither
+        served nor ended (still waiting for something).
+        """
+        columns = [self.arrivals.get(booking.encode()) for booking in booking_ids]
+        served = pending = 0
+        last = 0.0
+        for index, stream in enumerate(self.streams):
+            moment = stream.greeted_at
+            complete = bool(moment)
+            for times in columns:
+                if not complete:
+                    break
+                if times is None or not times[index]:
+                    complete = False
+                else:
+                    moment = max(moment, times[index])
+            if complete:
+                served += 1
+                last = max(last, moment)
+            elif stream.transport is not None and not stream.transport.is_closing():
+                pending += 1
+        return {**self.status(), "served": served, "pending": pending, "last_served_at": last}
+
     def heartbeat_gaps(self, start: float, end: float) -> dict[str, Any]:
         """Return every gap (ms) between consecutive heartbeats that ended within [start, end]."""
         gaps = []
@@ -216,6 +243,7 @@ class StreamProtocol(asyncio.Protocol):
         "ready_waiter",
         "closing",
         "heartbeats",
+        "greeted_at",
     )
 
     def __init__(self, shard: Shard, index: int) -> None:
@@ -230,6 +258,7 @@ class StreamProtocol(asyncio.Protocol):
         self.ready_waiter: asyncio.Future | None = None
         self.closing = False
         self.heartbeats: list[float] = []
+        self.greeted_at = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send the stream request as soon as the socket connects."""
@@ -306,6 +335,8 @@ class StreamProtocol(asyncio.Protocol):
         booking_id = booking_id_in(frame)
         if booking_id is not None:
             self.shard.on_booking(self.index, booking_id, len(frame) + 2, now)
+        elif not self.greeted_at and GREETING_KEY in frame:
+            self.greeted_at = now
         if not self.ready_at:
             self.ready_at = now
             self.shard.ready += 1
@@ -339,6 +370,8 @@ async def serve(shard: Shard) -> None:
             answer = await shard.wait_for(command["booking_id"].encode(), command["timeout"])
         elif name == "report":
             answer = shard.report(command["sent_at"], command.get("latencies", True))
+        elif name == "served":
+            answer = shard.served(command["booking_ids"])
         elif name == "heartbeats":
             answer = shard.heartbeat_gaps(command["start"], command["end"])
         elif name == "close":

@@ -247,6 +247,48 @@ def markdown(results: dict[str, Any]) -> str:
             )
         )
 
+    storm_rows = [
+        [
+            run["app"],
+            run["mode"],
+            run.get("database"),
+            run["streams"],
+            f"{run['served']:,}/{run['streams']:,}" if run.get("served") is not None else None,
+            run.get("cpu_ms_per_stream"),
+            run.get("seconds_until_served"),
+            ", ".join(
+                f"{storm['served']:,} in {storm['seconds_until_last_served']} s"
+                for storm in run.get("storms", [])
+            ),
+            run.get("unchecked_tokens"),
+            run.get("pool_timeouts"),
+        ]
+        if "error" not in run
+        else [run["app"], run["mode"], run.get("database"), run["streams"]]
+        + ["failed: " + run["error"][:60]]
+        + [None] * 5
+        for run in results.get("storm", [])
+    ]
+    if storm_rows:
+        parts.append(
+            "### Storm (1 worker; every stream connects at once; median of the storms)\n\n"
+            + table(
+                [
+                    "app",
+                    "mode",
+                    "database",
+                    "streams",
+                    "served (greeting + every event, first try)",
+                    "worker CPU ms/stream",
+                    "s until all served",
+                    "each storm: served in s",
+                    "tokens unchecked",
+                    "pool timeouts",
+                ],
+                storm_rows,
+            )
+        )
+
     stall = results.get("login_stall")
     if stall and "error" not in stall:
         rows = [
@@ -272,7 +314,7 @@ def markdown(results: dict[str, Any]) -> str:
         for row in results.get("targets", [])
     ]
     parts.append(
-        "### Targets (issues 7 and 15)\n\n"
+        "### Targets (issues 7, 15 and 20)\n\n"
         + table(["target", "goal", "measured", "result"], target_rows)
     )
 

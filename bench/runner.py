@@ -67,6 +67,7 @@ def run(settings: Settings) -> int:
         "fanout": [],
         "throughput": [],
         "burst": [],
+        "storm": [],
         "profiles": [],
     }
     redis = postgres = None
@@ -204,8 +205,33 @@ def _run_phases(
             "login stall", {}, lambda: scenarios.login_stall(subject, settings)
         )
 
+    if "storm" in settings.phases:
+        _storm(settings, environment, results)
+
     if settings.profile:
         _profile(settings, environment, results, stamp)
+
+
+def _storm(settings: Settings, environment: Environment, results: dict[str, Any]) -> None:
+    """Storm one worker on PostgreSQL and Redis with resumes and fresh streams, then the floor."""
+    database = "postgresql" if environment.postgres_url else "sqlite"
+    url = environment.postgres_url or environment.sqlite_url
+    for streams in settings.storm_streams:
+        storm_subjects: list[tuple[Subject, str]] = [
+            (EverFresh(environment, database_url=url, use_redis=True), "resume"),
+            (EverFresh(environment, database_url=url, use_redis=True), "fresh"),
+            (Floor(environment), "connect"),
+        ]
+        for subject, mode in storm_subjects:
+            log.info("Storm: %s %s, %d streams at once", subject.name, mode, streams)
+            base = {"app": subject.name, "mode": mode, "streams": streams}
+            run = _guarded(
+                f"{mode} storm on {subject.name}",
+                base,
+                lambda s=subject, m=mode, n=streams: scenarios.storm(s, m, n, settings),
+            )
+            run["database"] = database if subject.name == "everfresh" else "none"
+            results["storm"].append(run)
 
 
 def _profile(
@@ -277,7 +303,7 @@ def _keep_logs_if_anything_failed(
 ) -> None:
     failures = [
         run
-        for run in results["fanout"] + results["throughput"] + results["burst"]
+        for run in results["fanout"] + results["throughput"] + results["burst"] + results["storm"]
         if "error" in run
     ]
     if not (aborted or failures or "error" in results.get("login_stall", {})):

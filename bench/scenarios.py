@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import processes, servers
-from bench.client import log_in, post_bookings
+from bench.client import log_in, post_bookings, stream_position
 from bench.fleet import Loader
 from bench.profiling import Profiler
 from bench.settings import Settings
@@ -19,6 +19,12 @@ log = logging.getLogger("bench")
 
 # Seconds to let a server settle (lazy imports, first requests, allocator) before RSS is read.
 SETTLE_SECONDS = 1.0
+# Bookings a stream of the storm resumes from, as after a deploy's `server_shutdown` (issue 20).
+STORM_EVENTS = 20
+# What the server logs for each token it accepts without asking the denylist.
+UNCHECKED_TOKEN_LINE = "accepting access token unchecked"
+# What the server logs when a request gave up waiting for a pooled database connection.
+POOL_EXHAUSTED_LINE = "QueuePool limit"
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -441,3 +447,108 @@ def _median_burst(bursts: list[dict[str, Any]]) -> dict[str, Any]:
         if total in result:
             result[total] = sum(burst[total] for burst in bursts)
     return result
+
+
+def storm(subject: Subject, mode: str, streams: int, settings: Settings) -> dict[str, Any]:
+    """Connect `streams` streams at once, as clients do after a deploy; time until all are served.
+
+    `mode` is "resume" (EverFresh: each stream sends the `Last-Event-ID` from before
+    STORM_EVENTS bookings, and is served once it holds its greeting and all of them),
+    "fresh" (EverFresh without `Last-Event-ID`: served at its greeting) or "connect" (the
+    floor: served at its greeting). The server's worker CPU from the first connect until
+    the last stream is served, per stream, is the cost of a connect; nothing retries, so a
+    stream the server ended or refused is simply not served. Runs `BENCH_STORM_REPEATS`
+    storms, each on a fresh server, and reports the median of each figure (all are in the JSON).
+    """
+    result: dict[str, Any] = {"app": subject.name, "mode": mode, "streams": streams}
+    storms = []
+    for _ in range(max(1, settings.storm_repeats)):
+        # A fresh server for every storm: the floor never notices a client hanging up, so
+        # a second storm would find its worker still full of the first one's streams.
+        server = subject.start()
+        try:
+            path, headers = subject.stream_request()
+            booking_ids: list[str] = []
+            if mode == "resume":
+                assert subject.token is not None
+                position = stream_position(server.port, subject.token)
+                booking_ids = [subject.book().body["booking_id"] for _ in range(STORM_EVENTS)]
+                headers = {**headers, "Last-Event-ID": str(position)}
+            time.sleep(SETTLE_SECONDS)
+            storms.append(
+                _one_storm(server, subject, path, headers, booking_ids, streams, settings)
+            )
+        finally:
+            subject.stop()
+    result["events"] = len(booking_ids)
+    result["storms"] = storms
+    for key in ("served", "cpu_ms_per_stream", "seconds_until_served"):
+        values = [run[key] for run in storms if run[key] is not None]
+        result[key] = statistics.median(values) if values else None
+    for key in ("unchecked_tokens", "pool_timeouts"):
+        result[key] = sum(run[key] for run in storms)
+    result["all_served"] = all(run["served"] == streams for run in storms)
+    log.info(
+        "  %s %s storm of %d: served %s (median), %.2f ms CPU/stream, all served in %s s, "
+        "%d tokens unchecked",
+        subject.label,
+        mode,
+        streams,
+        result["served"],
+        result["cpu_ms_per_stream"] or 0,
+        result["seconds_until_served"],
+        result["unchecked_tokens"],
+    )
+    return result
+
+
+def _one_storm(
+    server: servers.Server,
+    subject: Subject,
+    path: str,
+    headers: dict[str, str],
+    booking_ids: list[str],
+    streams: int,
+    settings: Settings,
+) -> dict[str, Any]:
+    log_before = server.log_tail(characters=10**9)
+    loader = Loader(server.port, streams, settings.streams_per_shard, subject.environment.work_dir)
+    try:
+        cpu_before = processes.cpu_seconds(server.worker_pids())
+        started = time.monotonic()
+        loader.open(
+            path,
+            headers,
+            wait_first=False,
+            concurrency=settings.storm_concurrency,
+            timeout=60 + streams / 100,
+        )
+        deadline = started + 60 + streams / 50
+        while True:
+            status = loader.served(booking_ids)
+            if status["served"] >= streams or not status["pending"]:
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        cpu_seconds = processes.cpu_seconds(server.worker_pids()) - cpu_before
+    finally:
+        loader.close()
+    log_during = server.log_tail(characters=10**9)[len(log_before) :]
+    served = status["served"]
+    return {
+        "served": served,
+        "connected": status["streams"] - sum(status["refused"].values()),
+        "refused": status["refused"],
+        "closed_early": status["closed_early"],
+        "cpu_seconds": round(cpu_seconds, 3),
+        "cpu_ms_per_stream": round(cpu_seconds * 1000 / streams, 3),
+        "seconds_until_served": (
+            round(status["last_served_at"] - started, 2) if served == streams else None
+        ),
+        "seconds_until_last_served": (
+            round(status["last_served_at"] - started, 2) if served else None
+        ),
+        "unchecked_tokens": log_during.count(UNCHECKED_TOKEN_LINE),
+        "pool_timeouts": log_during.count(POOL_EXHAUSTED_LINE),
+    }

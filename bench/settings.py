@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 APPS = ("everfresh", "floor", "flask-sse")
-PHASES = ("fanout", "scaleout", "throughput", "burst", "login")
+PHASES = ("fanout", "scaleout", "throughput", "burst", "login", "storm")
 
 
 def _env(name: str, full: str, quick: str, is_quick: bool) -> str:
@@ -48,6 +48,9 @@ class Settings:
     post_concurrency: int
     login_streams: int
     login_seconds: float
+    storm_streams: list[int]
+    storm_repeats: int
+    storm_concurrency: int
     worker_connections: int
     streams_per_shard: int
     connect_concurrency: int
@@ -93,6 +96,9 @@ def from_environment(plot: bool = False) -> Settings:
         post_concurrency=int(get("POST_CONCURRENCY", "4", "4")),
         login_streams=int(get("LOGIN_STREAMS", "1000", "300")),
         login_seconds=float(get("LOGIN_SECONDS", "8", "3")),
+        storm_streams=_int_list(get("STORM_STREAMS", "2000,10000", "2000")),
+        storm_repeats=int(get("STORM_REPEATS", "3", "1")),
+        storm_concurrency=int(get("STORM_CONCURRENCY", "1000", "1000")),
         worker_connections=int(get("WORKER_CONNECTIONS", "12000", "12000")),
         streams_per_shard=int(get("STREAMS_PER_SHARD", "10000", "10000")),
         connect_concurrency=int(get("CONNECT_CONCURRENCY", "100", "100")),

@@ -1,4 +1,4 @@
-"""Judge a run's measurements against the targets (issues 7 and 15): met, not met, not measured."""
+"""Judge a run's measurements against the targets (issues 7, 15, 20): met, not met, not measured."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ MAX_BURST_CPU_OVER_FLOOR = 1.0
 MAX_LOGIN_STALL_MS = 20
 FLOOR_COMPARISON_STREAMS = 5000
 FLASK_SSE_COMPARISON_STREAMS = 2000
+MAX_STORM_CPU_OVER_FLOOR = 1.5
+MAX_STORM_TIME_OVER_FLOOR = 2.0
 
 
 def find_fanout(
@@ -127,6 +129,76 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(_throughput(results))
     rows.append(_login_stall(results))
     rows.extend(_burst(results))
+    for streams in sorted({run["streams"] for run in results.get("storm", [])}):
+        rows.extend(_storm(results, streams))
+    return rows
+
+
+def find_storm(results: dict[str, Any], app: str, mode: str, streams: int) -> dict[str, Any] | None:
+    """Return the storm result of `app` in `mode` at `streams` streams, if any."""
+    for run in results.get("storm", []):
+        if (run.get("app"), run.get("mode"), run.get("streams")) == (app, mode, streams):
+            return run
+    return None
+
+
+def _storm(results: dict[str, Any], streams: int) -> list[dict[str, Any]]:
+    """Judge a reconnect storm: every resume served, at the floor's cost and speed."""
+    served_name = f"Storm of {streams:,} resumes on one worker, every one served first try"
+    served_goal = "every stream: greeting and every event; no token accepted unchecked"
+    cpu_name = f"Worker CPU per resume vs floor CPU per connect, {streams:,} at once"
+    cpu_goal = f"<= {MAX_STORM_CPU_OVER_FLOOR}x"
+    time_name = f"Time until all {streams:,} resumes are served vs the floor's connects"
+    time_goal = f"<= {MAX_STORM_TIME_OVER_FLOOR}x"
+    ours = find_storm(results, "everfresh", "resume", streams)
+    floor = find_storm(results, "floor", "connect", streams)
+    if ours is None or "error" in ours:
+        why = ours["error"] if ours else f"no EverFresh resume storm at {streams}"
+        return [
+            _not_measured(name, goal, why)
+            for name, goal in (
+                (served_name, served_goal),
+                (cpu_name, cpu_goal),
+                (time_name, time_goal),
+            )
+        ]
+    each = ", ".join(f"{storm['served']:,}" for storm in ours["storms"])
+    rows = [
+        _target(
+            served_name,
+            served_goal,
+            f"served {each} of {streams:,}; {ours['unchecked_tokens']} tokens unchecked",
+            ours["all_served"] and ours["unchecked_tokens"] == 0,
+        )
+    ]
+    if floor is None or "error" in floor or not floor.get("cpu_ms_per_stream"):
+        why = f"no floor storm at {streams}"
+        return rows + [
+            _not_measured(cpu_name, cpu_goal, why),
+            _not_measured(time_name, time_goal, why),
+        ]
+    ratio = ours["cpu_ms_per_stream"] / floor["cpu_ms_per_stream"]
+    rows.append(
+        _target(
+            cpu_name,
+            cpu_goal,
+            f"{ratio:.2f}x ({ours['cpu_ms_per_stream']} vs {floor['cpu_ms_per_stream']} ms)",
+            ratio <= MAX_STORM_CPU_OVER_FLOOR,
+        )
+    )
+    if ours["seconds_until_served"] is None or not floor.get("seconds_until_served"):
+        rows.append(_target(time_name, time_goal, "not every stream was served", False))
+    else:
+        ratio = ours["seconds_until_served"] / floor["seconds_until_served"]
+        rows.append(
+            _target(
+                time_name,
+                time_goal,
+                f"{ratio:.2f}x ({ours['seconds_until_served']} vs "
+                f"{floor['seconds_until_served']} s)",
+                ratio <= MAX_STORM_TIME_OVER_FLOOR,
+            )
+        )
     return rows
 
 

@@ -18,9 +18,46 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (
     OSError,
 )
 
+# Connections one client keeps to a single Redis server, and how long a command waits for
+# one when all are in use: long enough to ride out a storm of connects, short enough to
+# answer before a browser gives up.
+POOL_CONNECTIONS = 50
+POOL_WAIT_SECONDS = 5.0
 
-def redis_client(url: str, cluster: bool, timeout: float, **options: Any) -> redis.Redis:
+
+class RedisBusy(Exception):
+    """Raised when every pooled connection stayed in use for the whole wait: Redis is busy.
+
+    Deliberately no RedisError: callers that carry on through a Redis outage (accepting
+    access tokens unchecked, counting streams locally) must not mistake a busy pool for one.
+    """
+
+
+class WaitingConnectionPool(redis.BlockingConnectionPool):
+    """A bounded pool whose callers wait for a free connection, then raise RedisBusy.
+
+    redis-py's default pool opens connections without limit and, once it holds
+    `max_connections`, fails the next command at once with a ConnectionError, the same
+    class a refused connection raises.
+    """
+
+    def get_connection(self, *args: Any, **kwargs: Any) -> redis.connection.Connection:
+        """Return a pooled connection, waiting up to `timeout` seconds for one to be free."""
+        try:
+            return super().get_connection(*args, **kwargs)
+        except redis.ConnectionError as error:
+            if str(error) == "No connection available.":
+                raise RedisBusy(f"no Redis connection free within {self.timeout} s") from error
+            raise
+
+
+def redis_client(
+    url: str, cluster: bool, timeout: float, bounded_pool: bool = False, **options: Any
+) -> redis.Redis:
     """Return a client for `url` whose connects and reads give up after `timeout` seconds.
+
+    With `bounded_pool`, a single server's client holds at most POOL_CONNECTIONS
+    connections and a command waits up to POOL_WAIT_SECONDS for one (then RedisBusy).
 
     With `cluster`, `url` names one node or several (`redis://node-1:6379,node-2:6379/0`);
     the client learns the cluster's layout from the first that answers (connecting at once),
@@ -34,6 +71,11 @@ def redis_client(url: str, cluster: bool, timeout: float, **options: Any) -> red
         # A worker that starts while the first node is down learns the layout from another.
         startup_nodes = [ClusterNode(split.hostname, split.port or 6379) for split in others]
         return redis.RedisCluster.from_url(first.geturl(), startup_nodes=startup_nodes, **options)
+    if bounded_pool:
+        pool = WaitingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_SECONDS, **options
+        )
+        return redis.Redis.from_pool(pool)
     return redis.Redis.from_url(url, **options)
 
 

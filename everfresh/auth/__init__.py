@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from everfresh.auth import denylist, ratelimits, signing_keys, tokens
+from everfresh.auth import connect_checks, denylist, ratelimits, signing_keys, tokens
 
 
 def init_app(app: Flask) -> None:
@@ -10,4 +10,5 @@ def init_app(app: Flask) -> None:
     tokens.init_app(app)
     signing_keys.init_app(app)
     denylist.init_app(app)
+    connect_checks.init_app(app)
     ratelimits.init_app(app)

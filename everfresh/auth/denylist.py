@@ -16,14 +16,22 @@ from flask import Flask, abort, current_app
 from sqlalchemy import String, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import ServiceUnavailable
 
+from everfresh.auth.connect_checks import DENYLIST_KEY, batched_check
 from everfresh.extensions import db, jwt
-from everfresh.redis_clients import REDIS_ERRORS, redis_client
+from everfresh.redis_clients import REDIS_ERRORS, RedisBusy, redis_client
 from everfresh.timestamps import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "everfresh.denylist"
+EXTENSION_KEY = DENYLIST_KEY
+
+
+class TokenChecksBusy(ServiceUnavailable):
+    """Raised when the denylist is reachable but too busy to answer in time: never an outage."""
+
+    description = "Token checks are busy; try again shortly."
 
 
 class RevokedToken(db.Model):
@@ -39,6 +47,9 @@ class RevokedToken(db.Model):
 # Built once: every authenticated request runs it.
 _REVOKED = select(RevokedToken.__table__.c.jti).where(
     RevokedToken.__table__.c.jti == bindparam("jti")
+)
+_REVOKED_AMONG = select(RevokedToken.__table__.c.jti).where(
+    RevokedToken.__table__.c.jti.in_(bindparam("jtis", expanding=True))
 )
 
 
@@ -73,17 +84,16 @@ class DatabaseDenylist:
         """Look the tokens up in one query."""
         if not jtis:
             return set()
-        return set(
-            db.session.scalars(db.select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))
-        )
+        return set(db.session.scalars(_REVOKED_AMONG, {"jtis": jtis}))
 
 
 class RedisDenylist:
     """Keep revoked token ids as Redis keys that expire with the tokens, shared by every worker."""
 
     def __init__(self, redis_url: str, prefix: str, cluster: bool = False) -> None:
-        # One key per token: nothing needs two keys in one cluster slot.
-        self._redis = redis_client(redis_url, cluster, timeout=1)
+        # One key per token: nothing needs two keys in one cluster slot. A bounded pool:
+        # when every connection is in use a check waits for one, and is never skipped.
+        self._redis = redis_client(redis_url, cluster, timeout=1, bounded_pool=True)
         self._prefix = f"{prefix}:revoked-token:"
 
     def ping(self) -> bool:
@@ -134,7 +144,16 @@ def is_token_revoked(_header: dict[str, Any], claims: dict[str, Any]) -> bool:
     if jti is None:
         return False
     try:
-        return denylist().is_denied(jti)
+        checked = batched_check(claims)
+        if checked is None:
+            return denylist().is_denied(jti)
+        if checked.denylist_error is None:
+            return checked.revoked
+        raise checked.denylist_error
+    except RedisBusy as busy:
+        # Redis answers, just not at once: waiting longer is the client's to do, and
+        # letting the token through unchecked would make load a way around a logout.
+        raise TokenChecksBusy() from busy
     except REDIS_ERRORS as error:
         # During a Redis outage bookings and streams go on, as they do for the broker, on
         # access tokens, which expire within minutes. Refresh tokens live for weeks and mint

@@ -14,6 +14,7 @@ from flask_jwt_extended import (
 )
 from sqlalchemy import bindparam, select
 
+from everfresh.auth.connect_checks import checked_user
 from everfresh.auth.models import User, issued_before_sessions_ended
 from everfresh.auth.schemas import BoardSession
 from everfresh.errors import error_response
@@ -85,7 +86,9 @@ _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
     """Load the token's user; a deleted or deactivated user, or ended sessions, void the token."""
-    user = db.session.execute(_USER_BY_ID, {"user_id": claims["sub"]}).scalar_one_or_none()
+    already_read, user = checked_user(claims["sub"])
+    if not already_read:
+        user = db.session.execute(_USER_BY_ID, {"user_id": claims["sub"]}).scalar_one_or_none()
     if user is None or not user.active or _session_ended(user, claims):
         return None
     return user

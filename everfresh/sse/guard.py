@@ -13,7 +13,7 @@ from everfresh.auth.access import STAFF_ROLES
 from everfresh.auth.denylist import denylist
 from everfresh.auth.models import Role, User, issued_before_sessions_ended
 from everfresh.extensions import db
-from everfresh.redis_clients import REDIS_ERRORS
+from everfresh.redis_clients import REDIS_ERRORS, RedisBusy
 from everfresh.sse.broker import Broker, Closed
 
 log = logging.getLogger(__name__)
@@ -108,5 +108,9 @@ class StreamGuard:
             except REDIS_ERRORS as error:
                 # As for requests: during a Redis outage access tokens go on unchecked.
                 log.warning("Denylist unreachable; stream tokens not re-checked (%s)", error)
+                break
+            except RedisBusy as error:
+                # Busy is no outage: the same tokens are checked again next heartbeat.
+                log.warning("Denylist busy; stream tokens re-checked next time (%s)", error)
                 break
         return revoked

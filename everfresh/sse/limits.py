@@ -9,7 +9,8 @@ from collections import Counter
 
 import gevent
 
-from everfresh.redis_clients import REDIS_ERRORS, redis_client
+from everfresh.batching import Batcher
+from everfresh.redis_clients import REDIS_ERRORS, RedisBusy, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +39,19 @@ class StreamLimiter:
             del self._open[user_id]
 
 
-# Drop expired leases, count the rest, and add ours only under the limit: atomically.
+# Drop expired leases, count the rest, and add as many of ours as fit under the limit,
+# atomically; answers how many went in (the first that many of ARGV[5..]).
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return 1
+local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+local granted = 0
+for i = 5, #ARGV do
+  if granted >= free then break end
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+  granted = granted + 1
+end
+if granted > 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+return granted
 """
 
 
@@ -64,25 +71,29 @@ class RedisStreamLimiter(StreamLimiter):
     ) -> None:
         super().__init__(max_streams)
         # One key per user, so the script below and each renewal touch a single cluster slot.
-        self._redis = redis_client(redis_url, cluster, timeout=1)
+        # A bounded pool: a storm of connects waits its turn rather than failing open.
+        self._redis = redis_client(redis_url, cluster, timeout=1, bounded_pool=True)
+        self._cluster = cluster
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._prefix = f"{prefix}:streams:"
         self._leases: dict[str, str] = {}
         self._renewer: gevent.Greenlet | None = None
+        # The streams connecting together claim their slots in one round trip, and the
+        # streams ending together give theirs back in one.
+        self._claims: Batcher[str, str | None] = Batcher(self._claim_all)
+        self._returns: Batcher[tuple[str, str], None] = Batcher(self._return_all)
 
     def ping(self) -> bool:
         """Tell whether the Redis holding the leases answers; raises during an outage."""
         return bool(self._redis.ping())
 
     def acquire(self, user_id: str) -> str | None:
-        """Claim a slot in Redis; if Redis is unreachable, fall back to this worker's count."""
-        lease = uuid.uuid4().hex
-        now = time.time()
+        """Claim a slot in Redis; if Redis is unreachable, fall back to this worker's count.
+
+        Raises RedisBusy when Redis answers but no connection to it came free in time.
+        """
         try:
-            granted = self._acquire(
-                keys=[self._prefix + user_id],
-                args=[now, now + self.LEASE_SECONDS, self.max_streams, lease, self.LEASE_SECONDS],
-            )
+            lease = self._claims.ask(user_id)
         except REDIS_ERRORS as error:
             # Streams matter more than the cap during an outage; the local count still holds.
             log.warning("Stream limit check fell back to this worker (%s)", error)
@@ -90,12 +101,42 @@ class RedisStreamLimiter(StreamLimiter):
             if local_lease is not None:
                 self._leases[local_lease] = ""
             return local_lease
-        if not granted:
+        if lease is None:
             return None
         self._leases[lease] = user_id
         if self._renewer is None:
             self._renewer = gevent.spawn(self._renew_forever)
         return lease
+
+    def _claim_all(self, user_ids: list[str]) -> list[str | None]:
+        # One script call per user (each user's key is one slot), pipelined on one server.
+        wanted: dict[str, list[int]] = {}
+        for index, user_id in enumerate(user_ids):
+            wanted.setdefault(user_id, []).append(index)
+        leases = [uuid.uuid4().hex for _ in user_ids]
+        now = time.time()
+        pipeline = self._redis if self._cluster else self._redis.pipeline(transaction=False)
+        answers = [
+            self._acquire(
+                keys=[self._prefix + user_id],
+                args=[
+                    now,
+                    now + self.LEASE_SECONDS,
+                    self.max_streams,
+                    self.LEASE_SECONDS,
+                    *(leases[index] for index in indexes),
+                ],
+                client=pipeline,
+            )
+            for user_id, indexes in wanted.items()
+        ]
+        if not self._cluster:
+            answers = pipeline.execute()
+        granted: list[str | None] = [None] * len(user_ids)
+        for indexes, count in zip(wanted.values(), answers, strict=True):
+            for index in indexes[: int(count)]:
+                granted[index] = leases[index]
+        return granted
 
     def release(self, user_id: str, lease: str) -> None:
         """Give the slot back in Redis (or locally, if it was granted during an outage)."""
@@ -103,9 +144,16 @@ class RedisStreamLimiter(StreamLimiter):
             super().release(user_id, lease)
             return
         try:
-            self._redis.zrem(self._prefix + user_id, lease)
-        except REDIS_ERRORS:
+            self._returns.ask((user_id, lease))
+        except (*REDIS_ERRORS, RedisBusy):
             pass  # The lease lapses by itself within LEASE_SECONDS.
+
+    def _return_all(self, leases: list[tuple[str, str]]) -> list[None]:
+        pipeline = self._redis.pipeline(transaction=False)
+        for user_id, lease in leases:
+            pipeline.zrem(self._prefix + user_id, lease)
+        pipeline.execute()
+        return [None] * len(leases)
 
     def _renew_forever(self) -> None:
         while True:
@@ -118,5 +166,5 @@ class RedisStreamLimiter(StreamLimiter):
                     pipeline.expire(self._prefix + user_id, self.LEASE_SECONDS)
             try:
                 pipeline.execute()
-            except REDIS_ERRORS as error:
+            except (*REDIS_ERRORS, RedisBusy) as error:
                 log.warning("Could not renew stream leases (%s)", error)

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from flask import Flask
 
-from everfresh.eventlog.models import Event
+from everfresh.eventlog.models import Event, log_position
 from everfresh.extensions import db
 from everfresh.sse.broker import Envelope
 from everfresh.sse.frames import booking_frame
 from everfresh.sse.replay import events_since, read_hole
+from everfresh.sse.tail import EVENTS_FOR_ALL_COMPANIES
 
 
 def publish_booking_event(sender: Flask, event: Event) -> None:
@@ -29,6 +30,29 @@ def catch_up_from_log(app: Flask, since: datetime) -> list[Envelope]:
             return events_since(since)
         finally:
             db.session.remove()
+
+
+def recent_from_log(app: Flask) -> tuple[int, list[tuple[str, int, int, bytes]]]:
+    """Read the log's latest events for a worker's tail: (after, every event after it)."""
+    with app.app_context():
+        try:
+            after = max(0, log_position() - EVENTS_FOR_ALL_COMPANIES)
+            rows = db.session.execute(
+                db.select(Event.id, Event.company_id, Event.sequence, Event.type, Event.payload)
+                .where(Event.id > after)
+                .order_by(Event.id)
+            ).all()
+        finally:
+            db.session.remove()
+    return after, [
+        (
+            row.company_id,
+            row.id,
+            row.sequence,
+            booking_frame(row.id, row.sequence, row.type, row.payload),
+        )
+        for row in rows
+    ]
 
 
 def read_hole_from_log(

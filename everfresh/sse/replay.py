@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 # The largest id the event log's BIGINT column can hold.
 MAX_EVENT_ID = 2**63 - 1
+# Where the app keeps the per-user replay budget and the shared log reads (see sse/__init__).
+REPLAY_BUDGET_KEY = "everfresh.replay_budget"
+SHARED_READS_KEY = "everfresh.shared_reads"
 # Events read per query when replaying: bounds a stream's memory and lets other requests
 # run between pages.
 REPLAY_PAGE_SIZE = 200
@@ -86,18 +89,30 @@ def missed_pages(
     hand-over.
     """
     replayed, position = 0, start
+    budget = app.extensions.get(REPLAY_BUDGET_KEY)
+    shared = app.extensions.get(SHARED_READS_KEY)
     while subscriber.closed is None:
-        # One row beyond the cap tells whether the log goes on past it.
-        limit = min(REPLAY_PAGE_SIZE, max_events - replayed + 1)
         truncated_at = None
         subscriber.reading_log = True
         try:
+            if budget is not None:
+                # Past the user's budget the replay stops here, as it does at the cap.
+                max_events = min(max_events, replayed + budget.remaining(subscriber.user_id))
+            # One row beyond the cap tells whether the log goes on past it.
+            limit = min(REPLAY_PAGE_SIZE, max_events - replayed + 1)
             with app.app_context():
                 subscriber.discard_queued()
-                page = replay_since(position.event_id, subscriber.company_id, limit)
+                if shared is not None:
+                    page = shared.page(
+                        replay_since, subscriber.company_id, position.event_id, limit
+                    )
+                else:
+                    page = replay_since(position.event_id, subscriber.company_id, limit)
                 if replayed + len(page) > max_events:
                     page = page[: max_events - replayed]
                     truncated_at = log_position_of(subscriber.company_id)
+            if budget is not None:
+                budget.spend(subscriber.user_id, len(page))
         except DATABASE_UNAVAILABLE as error:
             # Going live now would leave a gap: end the stream, so the client comes back
             # with its last id, as a new stream is told to while the database is down.

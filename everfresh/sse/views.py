@@ -11,15 +11,17 @@ from flask_jwt_extended import get_jwt
 from werkzeug.exceptions import TooManyRequests
 
 from everfresh.auth.access import STAFF_ROLES, caller
+from everfresh.auth.denylist import TokenChecksBusy
 from everfresh.bookings.schemas import BookingCreatedEvent, BookingUpdatedEvent
 from everfresh.errors import DATABASE_UNAVAILABLE
-from everfresh.eventlog.models import LogPosition, log_position_of
 from everfresh.extensions import db
+from everfresh.redis_clients import RedisBusy
 from everfresh.sse.broker import Broker, Closed, Draining, Subscriber
 from everfresh.sse.frames import EventFrame, retry_only_frame
 from everfresh.sse.hangups import watch_for_hangup
 from everfresh.sse.limits import RETRY_AFTER_SECONDS, StreamLimiter
-from everfresh.sse.replay import last_event_id, missed_pages, read_hole
+from everfresh.sse.replay import last_event_id, read_hole
+from everfresh.sse.resume import missed_events
 from everfresh.sse.schemas import (
     STREAM_DESCRIPTION,
     STREAM_EXAMPLE,
@@ -109,7 +111,7 @@ def _come_back_later(_error: Exception) -> Response:
     return _event_stream([retry_only_frame()])
 
 
-for _unavailable in DATABASE_UNAVAILABLE:
+for _unavailable in (*DATABASE_UNAVAILABLE, TokenChecksBusy):
     bp.register_error_handler(_unavailable, _come_back_later)
 
 
@@ -166,6 +168,9 @@ def events():
     issued_at = float(claims["iat"])
     user_id = user.id
     streams, limits = broker(), limiter()
+    # Done with the request's own session: what follows reads in batches shared with the
+    # streams connecting alongside, and SQLite has a single connection to share.
+    db.session.remove()
     if request.method == "HEAD":
         # Headers only: no body will ever be read, so take no subscription and no slot.
         return _event_stream(())
@@ -173,7 +178,12 @@ def events():
         # EventSource gives up for good after a non-200, so a draining worker says "come back".
         return _event_stream([retry_only_frame()])
 
-    lease = limits.acquire(user_id)
+    try:
+        lease = limits.acquire(user_id)
+    except RedisBusy:
+        # Slots are counted in Redis, which answers but not in time: come back, uncounted
+        # streams never.
+        return _event_stream([retry_only_frame()])
     if lease is None:
         raise TooManyRequests(
             f"At most {limits.max_streams} open streams per user.",
@@ -196,26 +206,16 @@ def events():
         streams.unsubscribe(subscriber)
         limits.release(user_id, lease)
 
+    app = current_app._get_current_object()
     try:
         # Read after subscribing: whatever commits later reaches the stream live.
-        position = log_position_of(subscriber.company_id)
-        after = last_event_id()
+        start, replay = missed_events(app, streams, subscriber, last_event_id())
     except BaseException:
         on_close()
         raise
-    # An open stream must never hold a database connection; the replay takes one per page.
+    # An open stream must never hold a database connection; a replay takes one per page.
     db.session.remove()
     subscriber.reading_log = False
-    app = current_app._get_current_object()
-    # An id beyond the log's end (a restore from an older backup) resumes from the end:
-    # anything else would drop every live event up to that id. The company's sequence at
-    # `position` is where the stream stands unless the replay finds later events.
-    start = position
-    if after is not None and after < position.event_id:
-        start = LogPosition(after, position.sequence)
-    replay = ()
-    if start.event_id < position.event_id:
-        replay = missed_pages(app, subscriber, start, current_app.config["SSE_REPLAY_MAX_EVENTS"])
     current_app.extensions["everfresh.stream_guard"].start()
     _bound_send_buffer()
     return _event_stream(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import NamedTuple
 
 import gevent
+from gevent.event import Event
 
 from everfresh.metrics import (
     EVENT_HOLES_READ,
@@ -28,6 +29,7 @@ from everfresh.metrics import (
 from everfresh.sse.broker.mailbox import Closed, Subscriber
 from everfresh.sse.broker.pacing import hold_seconds, slices
 from everfresh.sse.ordering import Hole, Ordering
+from everfresh.sse.tail import Recent, RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,13 @@ class Broker:
         self._unwoken: list[Subscriber] = []
         self._waker: gevent.Greenlet | None = None
         self._waker_holding = False
+        # The events heard last, which reconnecting streams resume from; once the feed is
+        # heard, filled from the log by `read_recent` (set by the app), which returns
+        # (after, [(company_id, event_id, sequence, frame), ...]): every event after it.
+        self.tail = RecentEvents()
+        self.read_recent: Callable[[], tuple[int, list[tuple[str, int, int, bytes]]]] | None = None
+        self.tail_filled = Event()
+        self._tail_filling = False
 
     @property
     def subscriber_count(self) -> int:
@@ -168,6 +177,10 @@ class Broker:
 
     def receive(self, envelope: Envelope) -> None:
         """Deliver a committed event to the streams that follow its lines, in commit order."""
+        # Every event heard, whether or not a stream here follows its company: the next
+        # stream of that company may resume from it.
+        self.tail.record(envelope.company_id, envelope.event_id, envelope.sequence, envelope.frame)
+        self.tail.record_for_all_companies(envelope.event_id, envelope.sequence, envelope.frame)
         now = time.monotonic()
         ordering = self._ordering
         if self._all_companies:
@@ -191,6 +204,32 @@ class Broker:
     def deliver(self, company_id: str, frame: bytes) -> int:
         """Queue `frame` for this process's subscribers of `company_id`; return how many got it."""
         return self._deliver_to(self._by_company.get(company_id, ()), frame)
+
+    def tail_is_complete(self) -> bool:
+        """Tell whether this worker hears every event now, so its tail misses none."""
+        return True
+
+    def recent_events(self, company_id: str | None, event_id: int, wait: float) -> Recent | None:
+        """Return the scope's events after `event_id` from the tail, or None if it lacks some.
+
+        The first call fills the tail from the log; calls meanwhile wait up to `wait` seconds.
+        """
+        if not self.tail_is_complete():
+            return None
+        if not self._tail_filling:
+            self._tail_filling = True
+            gevent.spawn(self._fill_tail)
+        self.tail_filled.wait(wait)
+        return self.tail.since(company_id, event_id)
+
+    def _fill_tail(self) -> None:
+        try:
+            if self.read_recent is not None:
+                self.tail.fill(*self.read_recent())
+        except Exception:
+            log.exception("Could not fill the recent events from the log; streams read the log")
+        finally:
+            self.tail_filled.set()
 
     def _deliver_to_all_companies(self, envelopes: list[Envelope]) -> None:
         for envelope in envelopes:

@@ -64,6 +64,10 @@ class RedisClusterBroker(RedisBroker):
         self._catch_up_from: datetime | None = None
         self._publish_failing_since: float | None = None
 
+    def tail_is_complete(self) -> bool:
+        """Return False: a worker hears only the companies it serves, joining and leaving them."""
+        return False
+
     def connect(self, redis_url: str) -> redis.RedisCluster:
         """Return a cluster client; its node connections never retry silently, whatever we ask."""
         return redis_client(redis_url, cluster=True, timeout=2, socket_keepalive=True)

@@ -81,6 +81,10 @@ class RedisBroker(Broker):
             retry=Retry(NoBackoff(), 0),
         )
 
+    def tail_is_complete(self) -> bool:
+        """Tell whether the listener is subscribed, so every event reaches this worker's tail."""
+        return self.connected
+
     def channel(self, company_id: str) -> str:
         """Return the Redis channel carrying one company's events."""
         return self._channel_prefix + company_id
