@@ -269,7 +269,8 @@ def _refuse_in_one_line(database_url: str) -> None:
         problem = database.problem_with(error, database_url)
         if isinstance(error, ConfigurationError):
             problem = " ".join(str(error).split("\n"))
-        if problem is None:
+        # `flask shell` shows its errors through this hook too: there it must not end the shell.
+        if problem is None or hasattr(sys, "ps1"):
             report_bug(kind, error, trace)
             return
         sys.stderr.write(f"EverFresh: {problem}\n")
