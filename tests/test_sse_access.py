@@ -156,9 +156,9 @@ def lone_cluster_node(tmp_path) -> Iterator[PrivateRedis]:
     )
     try:
         client = redis.Redis(port=node.port, socket_connect_timeout=0.2)
-        wait_for(lambda: _answers(client), timeout=10)
+        wait_for(lambda: _answers(client), timeout=30)
         client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        wait_for(lambda: client.cluster("INFO")["cluster_state"] == "ok", timeout=10)
+        wait_for(lambda: client.cluster("INFO")["cluster_state"] == "ok", timeout=30)
         client.close()
         yield node
     finally:

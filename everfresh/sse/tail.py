@@ -98,12 +98,16 @@ class RecentEvents:
         self._company_events = 0
         self._last_sequence: dict[str, int] = {}
         self._all = Chain(for_all_companies)
-        # The largest event id heard here: no resume point beyond it is answered.
-        self.last_event_id = 0
+        # Every event id up to this one has been heard here (or read from the log), so a
+        # company's chain knows its sequence at any resume point up to it: an event of the
+        # company with a smaller id may still be on its way from another worker otherwise,
+        # and a resume answered past it would send it twice once it comes.
+        self.heard_through: int | None = None
+        self._heard_above: set[int] = set()
 
     def record(self, company_id: str, event_id: int, sequence: int, frame: bytes) -> None:
         """Keep an event of the company (numbered by the company's sequence)."""
-        self.last_event_id = max(self.last_event_id, event_id)
+        self._heard(event_id)
         last = self._last_sequence.get(company_id)
         if last is not None and sequence <= last:
             return  # Already kept, or older than what is kept: a late copy.
@@ -122,12 +126,31 @@ class RecentEvents:
 
     def record_for_all_companies(self, event_id: int, sequence: int, frame: bytes) -> None:
         """Keep an event for the all-company streams (numbered by id)."""
-        self.last_event_id = max(self.last_event_id, event_id)
         last = self._all.events[-1].event_id if self._all.events else None
         if last is not None and event_id <= last:
             return
         follows = last is not None and event_id == last + 1
         self._all.append(Recorded(event_id, sequence, frame), follows)
+
+    def _heard(self, event_id: int) -> None:
+        if self.heard_through is None:
+            # Chains start at what this worker first hears; nothing before is vouched for.
+            self.heard_through = event_id - 1
+        if event_id <= self.heard_through:
+            return
+        above = self._heard_above
+        above.add(event_id)
+        while self.heard_through + 1 in above:
+            self.heard_through += 1
+            above.remove(self.heard_through)
+        if len(above) > MAX_EVENTS:
+            # An event never came (lost with a Redis outage no catch-up covered): vouch
+            # afresh from here, and let every chain start again after it.
+            self.heard_through = max(above)
+            above.clear()
+            for company_id in list(self._companies):
+                self.forget(company_id)
+            self._all = Chain(self._all.limit)
 
     def forget(self, company_id: str) -> None:
         """Drop a company's events: this worker stops hearing them (no stream of it is left)."""
@@ -144,7 +167,10 @@ class RecentEvents:
         """
         by_company: dict[str, list[Recorded]] = {}
         everything: list[Recorded] = []
+        if self.heard_through is None:
+            self.heard_through = after
         for company_id, event_id, sequence, frame in events:
+            self._heard(event_id)
             recorded = Recorded(event_id, sequence, frame)
             by_company.setdefault(company_id, []).append(recorded)
             everything.append(recorded)
@@ -160,7 +186,6 @@ class RecentEvents:
             for event in joined + kept:
                 self._company_events += chain.append(event, True)
             self._last_sequence[company_id] = chain.events[-1].sequence
-            self.last_event_id = max(self.last_event_id, chain.events[-1].event_id)
         while self._company_events > self.max_events:
             forgotten, oldest = self._companies.popitem(last=False)
             self._company_events -= len(oldest.events)
@@ -189,10 +214,13 @@ class RecentEvents:
         `company_id` None is the scope of every company. A resume point beyond the last event
         heard here is left to the event log, which knows whether it exists.
         """
-        if event_id > self.last_event_id:
-            return None
         if company_id is None:
+            # Numbered by id, the chain is whole by itself; a point past it is the log's.
+            if not self._all.events or event_id > self._all.events[-1].event_id:
+                return None
             recent = self._all.after(event_id)
             return None if recent is None else Recent(recent.events, 0)
+        if self.heard_through is None or event_id > self.heard_through:
+            return None
         chain = self._companies.get(company_id)
         return None if chain is None else chain.after(event_id)
