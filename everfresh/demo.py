@@ -119,31 +119,20 @@ def _user(email: str, name: str, role: Role, company_id: str | None, password_ha
     return user
 
 
-def _customers(company: Company, wanted: Sequence[DemoCustomer]) -> list[Customer]:
-    # By name, in the order of `wanted`: a household the demo once made is not made twice.
+CatalogueRow = TypeVar("CatalogueRow", Customer, Service)
+
+
+def _by_name(
+    model: type[CatalogueRow], company: Company, wanted: Sequence[DemoCustomer | DemoService]
+) -> list[CatalogueRow]:
+    # By name, in the order of `wanted`: a row the demo once made is not made twice.
     existing = {
-        customer.name: customer
-        for customer in db.session.scalars(
-            db.select(Customer).where(Customer.company_id == company.id)
-        )
+        row.name: row
+        for row in db.session.scalars(db.select(model).where(model.company_id == company.id))
     }
     for spec in wanted:
         if spec.name not in existing:
-            existing[spec.name] = Customer(company_id=company.id, **asdict(spec))
-            db.session.add(existing[spec.name])
-    return [existing[spec.name] for spec in wanted]
-
-
-def _services(company: Company, wanted: Sequence[DemoService]) -> list[Service]:
-    existing = {
-        service.name: service
-        for service in db.session.scalars(
-            db.select(Service).where(Service.company_id == company.id)
-        )
-    }
-    for spec in wanted:
-        if spec.name not in existing:
-            existing[spec.name] = Service(company_id=company.id, **asdict(spec))
+            existing[spec.name] = model(company_id=company.id, **asdict(spec))
             db.session.add(existing[spec.name])
     return [existing[spec.name] for spec in wanted]
 
@@ -190,8 +179,8 @@ def seed_demo_logins() -> None:
     for spec in DEMO_COMPANIES:
         company = _company(spec)
         staff_login, customer_login = _logins(spec, company, password_hash)
-        customers = _customers(company, spec.customers[:1])
-        _services(company, spec.services[: spec.bare_services])
+        customers = _by_name(Customer, company, spec.customers[:1])
+        _by_name(Service, company, spec.services[: spec.bare_services])
         _staff(company, staff_login, ())
         if customer_login is not None:
             db.session.flush()
@@ -216,8 +205,8 @@ def seed_demo(now: datetime | None = None) -> int:
         staff_login = db.session.scalars(
             db.select(User).where(User.email == f"staff@{spec.domain}")
         ).one()
-        customers = _customers(company, spec.customers)
-        services = _services(company, spec.services)
+        customers = _by_name(Customer, company, spec.customers)
+        services = _by_name(Service, company, spec.services)
         staff = _staff(company, staff_login, spec.staff)
         db.session.flush()
         # What an admin has deactivated takes no new booking, from the demo either.

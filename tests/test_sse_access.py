@@ -15,7 +15,7 @@ from everfresh.sse.broker import Broker, Closed
 from everfresh.sse.frames import connection_established_frame
 from everfresh.sse.guard import StreamGuard
 from everfresh.sse.limits import RETRY_AFTER_SECONDS
-from tests.live import PrivateRedis, reset_to_demo
+from tests.live import PrivateRedis, free_port, reset_to_demo
 from tests.polling import wait_for
 
 
@@ -151,7 +151,9 @@ def lone_cluster_node(tmp_path) -> Iterator[PrivateRedis]:
     node = PrivateRedis()
     node.process = subprocess.Popen(
         ["redis-server", "--port", str(node.port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--cluster-enabled", "yes", "--dir", str(tmp_path)],
+        + ["--appendonly", "no", "--cluster-enabled", "yes", "--dir", str(tmp_path)]
+        # Given explicitly: port + 10000, the default, may lie above 65535 or be taken.
+        + ["--cluster-port", str(free_port())],
         stdout=subprocess.DEVNULL,
     )
     try:
